@@ -1,0 +1,65 @@
+# The one place commands are spelled out. `make run` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+STAMP   := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install lock model run test test-fast validate nlu-eval bench clean
+
+help:
+	@echo "make run       install if needed, train if data changed, start everything (Ctrl-C stops)"
+	@echo "make test      install if needed and run the whole test suite"
+	@echo "make install   create .venv (CPython 3.10) from requirements.lock"
+	@echo "make model     train the model if data, config, domain or ja_nlu changed"
+	@echo "make validate  rasa data validate (warnings fail)"
+	@echo "make nlu-eval  held-out NLU evaluation (tests/nlu) -> reports/nlu/"
+	@echo "make bench     benchmarks (bench/)"
+	@echo "make lock      re-resolve requirements.in into requirements.lock"
+
+install: $(STAMP)
+
+# Reinstall only when the lock file changes: a second `make install` takes seconds.
+$(STAMP): requirements.lock
+	@PY310=$$(scripts/find_python.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then \
+	  echo "creating $(VENV) with $$PY310"; rm -rf $(VENV); "$$PY310" -m venv $(VENV) || exit 1; \
+	fi
+	@echo "installing pinned dependencies (first time: about 3 minutes)…"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; exit 1; }
+	@touch $(STAMP)
+
+lock: $(VENV)
+	$(PY) -m pip install --quiet -r requirements.in
+	@{ echo "# Exact versions installed by \`make install\` (CPython 3.10). Regenerate with \`make lock\`."; \
+	  $(PY) -m pip freeze --all --exclude-editable | sort -f; } > requirements.lock
+
+model: install
+	@$(PY) -m runner.model
+
+run: install
+	@$(PY) -m runner
+
+validate: install
+	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+nlu-eval: install
+	$(PY) -m bench.nlu_eval
+
+bench: install
+	$(PY) bench/bench_recalculate.py
+	$(PY) -m bench.tokenizer_compare
+
+clean:
+	rm -rf models var/runtime var/log .pytest_cache

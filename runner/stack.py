@@ -1,0 +1,279 @@
+"""Start, watch and stop every process of the product on localhost.
+
+``make run`` and the end-to-end tests both use :class:`Stack`, so what the tests start is
+what an operator starts. Ports come from the environment (interfaces.md); run-time
+Rasa files (endpoints, credentials) are written to ``var/runtime/`` from the
+environment, so ``DATABASE_URL`` and ``REDIS_URL`` switch stores without editing files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+LOGS = VAR / "log"
+RUNTIME = VAR / "runtime"
+
+DEFAULT_PORTS = {"rasa": ("RASA_PORT", 5005), "actions": ("ACTION_PORT", 5055)}
+
+
+class StartupError(RuntimeError):
+    """A process could not start; the message is one line for the operator."""
+
+
+def port_from_env(service: str) -> int:
+    var, default = DEFAULT_PORTS[service]
+    raw = os.environ.get(var, str(default))
+    try:
+        port = int(raw)
+        if not 0 < port < 65536:
+            raise ValueError
+    except ValueError:
+        raise StartupError(f"{var}={raw!r} はポート番号として使えません（1〜65535 の整数を指定してください）")
+    return port
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tracker_store_config(database_url: Optional[str], sqlite_path: Path) -> Dict:
+    """Rasa's SQLTrackerStore settings from a SQLAlchemy URL, SQLite by default."""
+    if not database_url:
+        return {"type": "SQL", "dialect": "sqlite", "db": str(sqlite_path)}
+    from sqlalchemy.engine.url import make_url
+
+    url = make_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        return {"type": "SQL", "dialect": "sqlite", "db": url.database}
+    cfg = {
+        "type": "SQL",
+        "dialect": url.drivername,
+        "url": url.host or "127.0.0.1",
+        "db": url.database,
+    }
+    if url.port:
+        cfg["port"] = url.port
+    if url.username:
+        cfg["username"] = url.username
+    if url.password:
+        cfg["password"] = url.password
+    return cfg
+
+
+def lock_store_config(redis_url: Optional[str]) -> Optional[Dict]:
+    if not redis_url:
+        return None
+    from urllib.parse import urlparse
+
+    u = urlparse(redis_url)
+    cfg = {"type": "redis", "url": u.hostname or "127.0.0.1", "port": u.port or 6379,
+           "db": int((u.path or "/0").strip("/") or 0), "key_prefix": "debt_assistant"}
+    if u.password:
+        cfg["password"] = u.password
+    return cfg
+
+
+@dataclass
+class Service:
+    name: str
+    label: str                # what the operator reads
+    cmd: List[str]
+    port: int
+    health_path: str
+    public_path: str = "/"
+    env: Dict[str, str] = field(default_factory=dict)
+    proc: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+
+class Stack:
+    """The product's processes. Use as a context manager, or start()/stop()."""
+
+    def __init__(
+        self,
+        model: Path,
+        ports: Optional[Dict[str, int]] = None,
+        var_dir: Path = VAR,
+        env: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.model = model
+        self.env = {**os.environ, **(env or {})}
+        self.var_dir = var_dir
+        self.runtime = var_dir / "runtime"
+        ports = ports or {}
+        self.rasa_port = ports.get("rasa") or port_from_env("rasa")
+        self.action_port = ports.get("actions") or port_from_env("actions")
+        self.auth_token = self.env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
+        bin_dir = Path(sys.executable).parent
+        base_env = {
+            "PYTHONPATH": str(ROOT),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.services: List[Service] = [
+            Service(
+                "actions", "アクションサーバー",
+                [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
+                 "--port", str(self.action_port)],
+                self.action_port, "/health", "/health", base_env,
+            ),
+            Service(
+                "rasa", "Rasa サーバー（REST・socket.io・LINE）",
+                [str(bin_dir / "rasa"), "run", "--model", str(model),
+                 "--endpoints", str(self.runtime / "endpoints.yml"),
+                 "--credentials", str(self.runtime / "credentials.yml"),
+                 "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+                 "--enable-api", "--auth-token", self.auth_token, "--cors", "*"],
+                self.rasa_port, f"/status?token={self.auth_token}", "/webhooks/rest/webhook",
+                base_env,
+            ),
+        ]
+
+    # -- configuration ---------------------------------------------------------------
+    def write_runtime_files(self) -> None:
+        self.runtime.mkdir(parents=True, exist_ok=True)
+        (self.var_dir / "log").mkdir(parents=True, exist_ok=True)
+        endpoints = {
+            "action_endpoint": {"url": f"http://127.0.0.1:{self.action_port}/webhook"},
+            "tracker_store": tracker_store_config(
+                self.env.get("DATABASE_URL"), self.var_dir / "rasa.db"
+            ),
+        }
+        lock = lock_store_config(self.env.get("REDIS_URL"))
+        if lock:
+            endpoints["lock_store"] = lock
+        with open(ROOT / "credentials.yml", encoding="utf-8") as fh:
+            credentials = yaml.safe_load(fh) or {}
+        for name, data in (("endpoints.yml", endpoints), ("credentials.yml", credentials)):
+            (self.runtime / name).write_text(
+                yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self, timeout: float = 240.0) -> "Stack":
+        if not self.model.exists():
+            raise StartupError(f"モデル {self.model} がありません（make model で学習してください）")
+        for svc in self.services:
+            if not port_is_free(svc.port):
+                var = DEFAULT_PORTS.get(svc.name, ("", 0))[0]
+                hint = f"（{var} で変えられます）" if var else ""
+                raise StartupError(
+                    f"ポート {svc.port} は他のプロセスが使用中のため、{svc.label}を起動できません{hint}"
+                )
+        self.write_runtime_files()
+        for svc in self.services:
+            log = open(self.var_dir / "log" / f"{svc.name}.log", "w", encoding="utf-8")
+            svc.proc = subprocess.Popen(
+                svc.cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env={**self.env, **svc.env}, start_new_session=True,
+            )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.services)
+        while pending:
+            for svc in list(pending):
+                if svc.proc.poll() is not None:
+                    raise StartupError(
+                        f"{svc.label}が起動直後に終了しました（終了コード {svc.proc.returncode}）。"
+                        f" {self._log_hint(svc)}"
+                    )
+                if self._healthy(svc):
+                    pending.remove(svc)
+            if pending and time.monotonic() > deadline:
+                names = "、".join(s.label for s in pending)
+                raise StartupError(f"{names}が {timeout:.0f} 秒以内に応答しませんでした。"
+                                   f" {self._log_hint(pending[0])}")
+            if pending:
+                time.sleep(0.5)
+
+    def _log_hint(self, svc: Service) -> str:
+        path = self.var_dir / "log" / f"{svc.name}.log"
+        lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines() if path.exists() else []
+        errors = [l for l in lines if "Error" in l or "error" in l or "エラー" in l]
+        last = (errors or lines or ["(ログなし)"])[-1].strip()
+        return f"ログ {path}: {last[:300]}"
+
+    @staticmethod
+    def _healthy(svc: Service) -> bool:
+        try:
+            with urllib.request.urlopen(svc.url + svc.health_path, timeout=2) as resp:
+                if svc.name == "rasa":
+                    return bool(json.loads(resp.read()).get("model_file"))
+                return resp.status == 200
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+
+    def stop(self) -> None:
+        for svc in reversed(self.services):
+            proc = svc.proc
+            if proc is None or proc.poll() is not None:
+                continue
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for svc in self.services:
+            proc = svc.proc
+            if proc is None:
+                continue
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def dead_services(self) -> List[Service]:
+        return [s for s in self.services if s.proc is not None and s.proc.poll() is not None]
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
