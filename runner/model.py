@@ -84,10 +84,21 @@ def train(path: Path) -> Path:
 
 
 def ensure_model() -> Path:
+    """The model for the current inputs, trained first if it does not exist.
+
+    A file lock makes concurrent callers (parallel test runs, `make run` beside a test)
+    wait for one training instead of training twice."""
+    import fcntl
+
     path = model_path()
     if path.exists():
         return path
-    return train(path)
+    MODELS.mkdir(exist_ok=True)
+    with open(MODELS / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return path
+        return train(path)
 
 
 def main(argv: List[str]) -> int:

@@ -29,7 +29,18 @@ VAR = ROOT / "var"
 LOGS = VAR / "log"
 RUNTIME = VAR / "runtime"
 
-DEFAULT_PORTS = {"rasa": ("RASA_PORT", 5005), "actions": ("ACTION_PORT", 5055)}
+DEFAULT_PORTS = {
+    "rasa": ("RASA_PORT", 5005),
+    "actions": ("ACTION_PORT", 5055),
+    "web": ("WEB_PORT", 8080),
+    "console": ("CONSOLE_PORT", 8090),
+}
+# Optional processes: started when their package exists. Each is
+# `python -m <module> --port N` and answers GET /healthz with 200 once ready.
+OPTIONAL_SERVICES = {
+    "web": ("web", "ウェブチャット（デモページ）", "/"),
+    "console": ("staff_console", "スタッフコンソール", "/login"),
+}
 
 
 class StartupError(RuntimeError):
@@ -138,6 +149,7 @@ class Stack:
         ports = ports or {}
         self.rasa_port = ports.get("rasa") or port_from_env("rasa")
         self.action_port = ports.get("actions") or port_from_env("actions")
+        self.ports = {"rasa": self.rasa_port, "actions": self.action_port}
         self.auth_token = self.env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
         bin_dir = Path(sys.executable).parent
         base_env = {
@@ -164,6 +176,17 @@ class Stack:
                 base_env,
             ),
         ]
+        for name, (module, label, public_path) in OPTIONAL_SERVICES.items():
+            if not (ROOT / module / "__main__.py").exists() or ports.get(name) == 0:
+                continue
+            port = ports.get(name) or port_from_env(name)
+            self.ports[name] = port
+            svc_env = {**base_env, "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
+                       "VAR_DIR": str(self.var_dir)}
+            self.services.append(Service(
+                name, label, [sys.executable, "-m", module, "--port", str(port)],
+                port, "/healthz", public_path, svc_env,
+            ))
 
     # -- configuration ---------------------------------------------------------------
     def write_runtime_files(self) -> None:
@@ -180,6 +203,11 @@ class Stack:
             endpoints["lock_store"] = lock
         with open(ROOT / "credentials.yml", encoding="utf-8") as fh:
             credentials = yaml.safe_load(fh) or {}
+        # LINE is on only with its secrets in the environment; the channel reads them
+        # from there itself, so no secret is ever written to disk.
+        if self.env.get("LINE_CHANNEL_SECRET") and self.env.get("LINE_CHANNEL_ACCESS_TOKEN"):
+            if (ROOT / "channels" / "line.py").exists():
+                credentials["channels.line.LineInput"] = None
         for name, data in (("endpoints.yml", endpoints), ("credentials.yml", credentials)):
             (self.runtime / name).write_text(
                 yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
