@@ -5,34 +5,36 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.render import topic_buttons, utter_messages
-from debt_rules import knowledge
+from actions.flows import state_of
+from actions.render import send_messages, topic_messages
+from debt_rules import dialogue, knowledge
 
-
-def latest_entity(tracker: Tracker, name: str) -> Any:
-    return next(tracker.get_latest_entity_values(name), None)
+URGENT_INTENTS = {"ask_lawsuit_seizure"}
 
 
 class ActionAnswerTopic(Action):
-    """Answers the intent of the latest message with the office's prepared text."""
+    """Answers the latest message's intent with the office's prepared text; when a guided
+    flow was interrupted by the question, asks its pending question again after."""
 
     def name(self) -> Text:
         return "action_answer_topic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or "nlu_fallback"
-        if intent == "nlu_fallback":
-            intent = "fallback"
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or "fallback"
+        procedure = next(tracker.get_latest_entity_values("procedure"), None)
         if not knowledge.has_topic(intent):
             dispatcher.utter_message(
                 text="申し訳ありません。このご質問へのお答えはまだ用意できていません。"
                 "事務所のスタッフが会話を確認し、必要に応じてご連絡します。"
             )
             return []
-        topic = knowledge.topic(intent, procedure=latest_entity(tracker, "procedure"))
-        utter_messages(dispatcher, topic.messages, topic_buttons(topic.buttons))
-        return []
+        messages = topic_messages(knowledge.topic(intent, procedure=procedure))
+        pending = dialogue.pending_question(state_of(tracker))
+        if pending is not None:
+            messages.append(pending)
+        send_messages(dispatcher, messages)
+        return [SlotSet("urgent_flag", True)] if intent in URGENT_INTENTS else []

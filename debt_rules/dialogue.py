@@ -1,0 +1,429 @@
+"""The guided conversations, as plain Python: state and message in, state and replies out.
+
+Four flows ask follow-up questions: ``diagnosis`` (自分に合う方法), ``overpayment``
+(過払い金があるか), ``recalculation`` (引き直し計算 from a pasted history) and ``refusal``
+(任意整理を断られた: which case, then that case's reasons and remedies). Which question
+comes next is decided by :func:`debt_rules.next_question`, never by a script here. The
+Rasa actions (actions/flows.py) only move :class:`State` in and out of slots and send
+the :class:`Reply` messages. No Rasa import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Dict, Iterable, List, Optional
+
+from debt_rules.errors import InputError
+from debt_rules.interpret import interpret, refusal_case
+
+FLOWS = ("diagnosis", "overpayment", "recalculation", "refusal")
+PROCEDURE_LABELS = {
+    "voluntary_settlement": "任意整理",
+    "individual_rehabilitation": "個人再生",
+    "bankruptcy": "自己破産",
+    "specific_mediation": "特定調停",
+    "overpayment_claim": "過払い金請求",
+}
+FIT_LABELS = {"recommended": "向いています", "possible": "検討できます", "unsuitable": "難しいと考えられます"}
+LIKELIHOOD_LABELS = {
+    "likely": "過払い金が発生している可能性が高いです。",
+    "possible": "過払い金が発生している可能性があります。",
+    "time_barred": "完済から10年以上たっていて、時効で請求できない可能性が高いです。",
+    "unknown": "今の情報だけでは、過払い金があるかどうか判断できません。",
+    "unlikely": "過払い金が発生している可能性は低いです。",
+}
+
+
+@dataclass
+class Button:
+    title: str
+    intent: str
+    entities: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    text: str
+    buttons: List[Button] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    flow: Optional[str] = None
+    asking: Optional[str] = None
+    facts: Dict[str, Any] = field(default_factory=dict)
+    skipped: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_slots(cls, flow, asking, facts, skipped) -> "State":
+        return cls(flow if flow in FLOWS else None, asking, dict(facts or {}), list(skipped or []))
+
+
+@dataclass
+class Reply:
+    state: State
+    messages: List[Message]
+    assessment: Optional[Dict[str, Any]] = None
+    urgent: bool = False
+
+    def as_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def yen(n: Optional[int]) -> str:
+    """3000000 -> 「300万円」, 35000 -> 「3万5,000円」."""
+    if n is None:
+        return "不明"
+    man, rest = divmod(int(n), 10000)
+    if man and rest:
+        return f"{man:,}万{rest:,}円"
+    if man:
+        return f"{man:,}万円"
+    return f"{rest:,}円"
+
+
+# ---- questions -------------------------------------------------------------------
+
+def _question_message(question, prefix: str = "") -> Message:
+    buttons = []
+    for b in question.buttons:
+        if b.get("value") is None:
+            buttons.append(Button(b["title"], "dont_know", {"answer_field": question.field}))
+        else:
+            buttons.append(Button(b["title"], "inform", {
+                "answer_field": question.field,
+                "answer_value": json.dumps(b["value"], ensure_ascii=False)}))
+    return Message(prefix + question.text, buttons)
+
+
+def _purpose(flow: str) -> str:
+    return "overpayment" if flow == "overpayment" else "diagnosis"
+
+
+def _next(state: State, today: Optional[date]):
+    from debt_rules import next_question
+
+    return next_question(state.facts, state.skipped, purpose=_purpose(state.flow), today=today)
+
+
+def pending_question(state: State, today: Optional[date] = None) -> Optional[Message]:
+    """The question to ask again after an interruption (another topic mid-flow)."""
+    if state.flow in ("diagnosis", "overpayment") and state.asking:
+        q = _next(state, today)
+        if q is not None:
+            return _question_message(q, "診断の続きです。" if state.flow == "diagnosis" else "続きです。")
+    if state.flow == "recalculation":
+        return Message("引き直し計算をする場合は、取引履歴を「日付,借入額,返済額」の形で貼り付けてください。",
+                       [Button("やめる", "stop_form")])
+    return None
+
+
+def _ask_or_finish(state: State, messages: List[Message], today: Optional[date]) -> Reply:
+    q = _next(state, today)
+    if q is not None:
+        state.asking = q.field
+        messages.append(_question_message(q))
+        return Reply(state, messages)
+    if state.flow == "overpayment":
+        return _finish_overpayment(state, messages, today)
+    return _finish_diagnosis(state, messages, today)
+
+
+# ---- results ---------------------------------------------------------------------
+
+def render_assessment(a: Dict[str, Any]) -> List[Message]:
+    """The assessment as short messages: urgent first, then the recommendation and why,
+    the figures, risks, next steps, documents, 法テラス and the notice."""
+    from debt_rules import knowledge
+
+    out: List[Message] = []
+    for note in a.get("urgent") or []:
+        out.append(Message("【至急】" + note))
+    primary = a.get("primary")
+    procs = {p["procedure"]: p for p in a.get("procedures") or []}
+    if primary:
+        p = procs.get(primary, {})
+        reasons = "".join(p.get("reasons", [])[:2])
+        out.append(Message(f"診断結果：いちばん検討しやすいのは「{PROCEDURE_LABELS[primary]}」です。{reasons}"))
+    elif a.get("debt_total", 0) == 0 and a.get("missing") == []:
+        out.append(Message("今のお話では、債務整理の対象になる借金は見当たりません。"))
+    figures = []
+    s = a.get("settlement") or {}
+    r = a.get("rehabilitation") or {}
+    if a.get("debt_total"):
+        figures.append(f"対象の借金は合計{yen(a['debt_total'])}です。")
+        if s.get("months_needed"):
+            figures.append(f"今の返済可能額なら約{s['months_needed']}か月で返せる計算です。")
+        figures.append(f"任意整理で分割する場合の目安は、3年（36回）で月{yen(s.get('monthly_36'))}、"
+                       f"5年（60回）で月{yen(s.get('monthly_60'))}です。")
+        if r.get("repayment"):
+            figures.append(f"個人再生なら返済総額は最低{yen(r['repayment'])}（民事再生法の最低弁済額）で、"
+                           f"3年なら月{yen(r.get('monthly_36'))}です。")
+    if a.get("excluded_total"):
+        figures.append(f"税金・養育費など{yen(a['excluded_total'])}は、どの手続きでも減りません。")
+    if figures:
+        out.append(Message("".join(figures)))
+    fits = [f"{PROCEDURE_LABELS[p['procedure']]}：{FIT_LABELS[p['fit']]}" for p in a.get("procedures") or []]
+    if fits:
+        out.append(Message("ほかの手続きの見込み：" + "／".join(fits) + "。"))
+    risks = []
+    if primary and procs.get(primary, {}).get("risks"):
+        risks = procs[primary]["risks"][:3]
+    if risks:
+        out.append(Message("注意点：" + "".join(risks)))
+    steps = (a.get("next_steps") or [])[:3]
+    if steps:
+        out.append(Message("次にすること：" + "".join(f"{i + 1}. {t}" for i, t in enumerate(steps))))
+    docs = (a.get("documents") or [])[:6]
+    if docs:
+        out.append(Message("相談に持っていくもの：" + "、".join(docs) + "。"))
+    eligible = (a.get("legal_aid") or {}).get("eligible")
+    if eligible is True:
+        out.append(Message("収入と資産の目安からは、法テラスの費用立替えを利用できる可能性があります。"))
+    elif eligible is False:
+        out.append(Message("収入か資産が法テラスの基準を超えるため、費用立替えは使えない可能性があります。"))
+    out.append(Message(knowledge.notice(), [
+        Button("費用を知りたい", "ask_cost", {"procedure": primary} if primary else {}),
+        Button("スタッフに相談したい", "request_human"),
+        Button("最初からやり直す", "start_over"),
+    ]))
+    return out
+
+
+def _finish_diagnosis(state: State, messages: List[Message], today: Optional[date]) -> Reply:
+    from debt_rules import build_profile, diagnose
+
+    assessment = diagnose(build_profile(state.facts), today=today)
+    state.asking = None
+    state.flow = None
+    messages.extend(render_assessment(assessment))
+    return Reply(state, messages, assessment, urgent=bool(assessment.get("urgent")))
+
+
+def _finish_overpayment(state: State, messages: List[Message], today: Optional[date]) -> Reply:
+    from debt_rules import build_profile, diagnose, knowledge
+
+    assessment = diagnose(build_profile(state.facts), today=today)
+    over = assessment.get("overpayment") or {}
+    state.asking = None
+    state.flow = None
+    messages.append(Message(LIKELIHOOD_LABELS.get(over.get("likelihood"), LIKELIHOOD_LABELS["unknown"])
+                            + "".join((over.get("reasons") or [])[:2])))
+    messages.append(Message("過払い金の請求には期限があります。完済から10年、または請求できると知ってから5年で時効になるため、"
+                            "完済している場合は早めの確認が大切です。"))
+    messages.append(Message(knowledge.notice(), [
+        Button("引き直し計算をする", "request_recalculation"),
+        Button("スタッフに相談したい", "request_human"),
+        Button("自分に合う方法を診断", "request_diagnosis"),
+    ]))
+    return Reply(state, messages, assessment)
+
+
+# ---- recalculation ---------------------------------------------------------------
+
+_ROW = re.compile(
+    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*[,，、\s]\s*([\d,，]+)\s*円?\s*[,，、\s]\s*([\d,，]+)"
+)
+
+
+def history_from_text(text: str) -> Optional[str]:
+    """A pasted history as CSV (header date,borrowed,repaid), or None when there is none.
+
+    Accepts rows on separate lines or one line, dates as 2005-04-01, 2005/4/1 or
+    2005年4月1日, and numbers with or without commas."""
+    rows = []
+    for m in _ROW.finditer(text or ""):
+        y, mo, d, borrowed, repaid = m.groups()
+        rows.append(f"{int(y):04d}-{int(mo):02d}-{int(d):02d},"
+                    f"{re.sub('[,，]', '', borrowed)},{re.sub('[,，]', '', repaid)}")
+    return "date,borrowed,repaid\n" + "\n".join(rows) + "\n" if rows else None
+
+
+def render_recalculation(result: Dict[str, Any], rate_note: str) -> List[Message]:
+    from debt_rules import knowledge
+
+    out = [Message(f"引き直し計算の結果です（利息制限法の上限金利で計算）。"
+                   f"取引{len(result.get('rows') or [])}件を計算しました。")]
+    if result.get("overpayment"):
+        out.append(Message(f"過払い金は{yen(result['overpayment'])}、過払い利息は{yen(result['overpayment_interest'])}で、"
+                           f"請求できる額の目安は合計{yen(result['claim'])}です。{rate_note}"))
+    else:
+        out.append(Message(f"過払い金は発生していません。計算上の残りの元金は{yen(result.get('principal'))}、"
+                           f"未払いの利息は{yen(result.get('unpaid_interest'))}です。"))
+    out.append(Message(knowledge.notice() + "実際の請求額は、貸金業者から取り寄せた取引履歴で弁護士・司法書士が確認します。", [
+        Button("過払い金の時効", "ask_overpayment_deadline"),
+        Button("スタッフに相談したい", "request_human"),
+    ]))
+    return out
+
+
+def _recalculate(state: State, csv_text: str) -> Reply:
+    from debt_rules import parse_history_csv, recalculate
+
+    history = parse_history_csv(csv_text)
+    first = history["transactions"][0]["date"] if history["transactions"] else ""
+    note = ("過払い利息は年5%で計算しています（2020年3月31日までに生じた過払い金の法定利率）。"
+            if str(first) < "2020-04-01" else
+            "過払い利息は年5%で計算しています。2020年4月以降に生じた過払い金は年3%になる点にご注意ください。")
+    result = recalculate(history)
+    state.flow = None
+    state.asking = None
+    return Reply(state, render_recalculation(result, note))
+
+
+# ---- entry points ----------------------------------------------------------------
+
+def start(flow: str, state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]],
+          today: Optional[date] = None) -> Reply:
+    """Begin ``flow`` (the visitor asked for it); facts in the same message count."""
+    from debt_rules import knowledge
+
+    ents = list(entities or [])
+    state.flow = flow
+    state.asking = None
+    if flow == "refusal":
+        case = next((e["value"] for e in ents if e.get("entity") == "refusal_case"), None) or refusal_case(text)
+        if case is None:
+            q = knowledge.refusal_question()
+            state.asking = "refusal_case"
+            return Reply(state, [Message(t) for t in q.messages[:-1]] + [Message(q.messages[-1], [
+                Button(b["title"], "ask_settlement_refused", {"refusal_case": b["case"]}) for b in q.buttons])])
+        return answer_refusal(state, case)
+    if flow == "recalculation":
+        csv_text = history_from_text(text)
+        if csv_text:
+            return _safe(lambda: _recalculate(state, csv_text), state)
+        topic = knowledge.topic("request_recalculation")
+        state.asking = "history"
+        msgs = [Message(t) for t in topic.messages]
+        msgs.append(Message("計算する場合は、取引履歴を1行に1件、「日付,借入額,返済額」の形で貼り付けてください。"
+                            "例：2005-04-01,500000,0", [Button("やめる", "stop_form")]))
+        return Reply(state, msgs)
+    intro: List[Message] = []
+    if flow == "diagnosis" and not state.facts:
+        intro.append(Message("あなたに合う方法を一緒に確認します。質問は1つずつ、分からないものは「わからない」で大丈夫です。"))
+    elif flow == "overpayment":
+        topic = knowledge.topic("ask_overpayment")
+        intro.extend(Message(t) for t in topic.messages[:2])
+        intro.append(Message("いくつか質問して、過払い金の可能性を確認します。"))
+    return _apply_and_continue(state, intent, text, ents, intro, today)
+
+
+def answer_refusal(state: State, case: str) -> Reply:
+    from debt_rules import knowledge
+
+    topic = knowledge.topic("ask_settlement_refused", case=case)
+    state.flow = None
+    state.asking = None
+    msgs = [Message(t) for t in topic.messages]
+    buttons = [Button(b["title"], b["intent"], b.get("entities") or {}) for b in topic.buttons]
+    if not any(b.intent == "request_diagnosis" for b in buttons):
+        buttons.insert(0, Button("自分に合う方法を診断", "request_diagnosis"))
+    msgs[-1].buttons = buttons
+    return Reply(state, msgs)
+
+
+def _safe(fn, state: State) -> Reply:
+    try:
+        return fn()
+    except InputError as exc:
+        return Reply(state, [Message(f"入力を読み取れませんでした：{exc.problem}"
+                                     "もう一度お願いします。", [Button("やめる", "stop_form")])])
+
+
+def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dict[str, Any]],
+                        intro: List[Message], today: Optional[date]) -> Reply:
+    try:
+        found = interpret(state.asking, text, intent, entities, state.facts)
+    except InputError as exc:
+        msgs = intro + [Message(f"すみません、その値は使えません：{exc.problem}")]
+        q = _next(state, today)
+        if q is not None:
+            msgs.append(_question_message(q, "あらためて伺います。"))
+        return Reply(state, msgs)
+    corrected = [k for k in found.updates if k in state.facts and state.facts[k] != found.updates[k]]
+    state.facts.update(found.updates)
+    for name in found.updates:
+        if name in state.skipped:
+            state.skipped.remove(name)
+    for name in found.skipped:
+        if name not in state.skipped:
+            state.skipped.append(name)
+    if corrected:
+        intro.append(Message("回答を修正しました。"))
+    return _ask_or_finish(state, intro, today)
+
+
+def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]],
+         ranking: Iterable[Dict[str, Any]] = (), today: Optional[date] = None) -> Reply:
+    """A message that may answer the pending question (inform, affirm, deny, dont_know,
+    a low-confidence message, a pasted history)."""
+    ents = list(entities or [])
+    if state.flow == "refusal":
+        case = next((e["value"] for e in ents if e.get("entity") == "refusal_case"), None) or refusal_case(text)
+        if case:
+            return answer_refusal(state, case)
+        return start("refusal", state, intent, "", ents, today)
+    csv_text = history_from_text(text) if intent == "provide_history" or state.flow == "recalculation" else None
+    if csv_text:
+        return _safe(lambda: _recalculate(state, csv_text), state)
+    if state.flow == "recalculation":
+        return Reply(state, [Message("取引履歴を読み取れませんでした。1行に1件、「2005-04-01,500000,0」のように"
+                                     "日付・借入額・返済額をカンマで区切って貼り付けてください。",
+                                     [Button("やめる", "stop_form")])])
+    if state.flow in ("diagnosis", "overpayment"):
+        found = _try(state, intent, text, ents)
+        if found is None or not found.understood:
+            q = _next(state, today)
+            msgs = [Message("すみません、うまく読み取れませんでした。")]
+            if q is not None:
+                msgs.append(_question_message(q, "ボタンから選ぶか、短くお答えください。"))
+            return Reply(state, msgs)
+        return _apply_and_continue(state, intent, text, ents, [], today)
+    # no flow: facts (or a correction after a result) start or refresh the diagnosis
+    if intent == "inform" or (intent != "nlu_fallback" and state.facts):
+        found = _try(state, intent, text, ents)
+        if found is not None and found.updates:
+            state.flow = "diagnosis"
+            return _apply_and_continue(state, intent, text, ents, [], today)
+    return clarify(state, intent, ranking)
+
+
+def _try(state, intent, text, ents):
+    try:
+        return interpret(state.asking, text, intent, ents, state.facts)
+    except InputError:
+        return None
+
+
+def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -> Reply:
+    """Not understood: offer the two likeliest topics, never a dead end."""
+    from debt_rules import knowledge
+
+    if intent == "affirm":
+        text = "ありがとうございます。ほかに知りたいことがあれば、そのまま入力してください。"
+    elif intent in ("deny", "dont_know"):
+        text = "承知しました。気になることがあれば、いつでも聞いてください。"
+    else:
+        text = "すみません、うまく読み取れませんでした。次のどちらかについてのご質問でしょうか。"
+    buttons = []
+    for r in ranking or []:
+        name = r.get("name")
+        if name and name not in ("nlu_fallback", intent, "inform", "affirm", "deny", "dont_know", "out_of_scope") \
+                and knowledge.has_topic(name) and len(buttons) < 2:
+            buttons.append(Button(knowledge.topic_title(name), name))
+    buttons += [Button("自分に合う方法を診断", "request_diagnosis"), Button("スタッフに相談したい", "request_human")]
+    return Reply(state, [Message(text, buttons)])
+
+
+def stop(state: State) -> Reply:
+    was = state.flow
+    state.flow = None
+    state.asking = None
+    text = ("診断を中断しました。答えた内容は残っているので、「診断」と送ればいつでも続きから再開できます。"
+            if was in ("diagnosis", "overpayment") else "承知しました。ほかに気になることがあれば聞いてください。")
+    return Reply(state, [Message(text, [Button("診断を再開する", "request_diagnosis"),
+                                        Button("何を相談できる？", "ask_capabilities")])])
