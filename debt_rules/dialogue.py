@@ -224,8 +224,12 @@ def _finish_overpayment(state: State, messages: List[Message], today: Optional[d
 
 # ---- recalculation ---------------------------------------------------------------
 
+# a number is plain digits or thousands grouped with commas (「300,000」), so the comma
+# between fields is never swallowed: 「500000,0」 is two fields, 「300,000」 one.
+_NUM = r"(\d{1,3}(?:[,，]\d{3})+(?![\d])|\d+)"
+_SEP = r"\s*円?\s*[,，、\s]\s*"
 _ROW = re.compile(
-    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*[,，、\s]\s*([\d,，]+)\s*円?\s*[,，、\s]\s*([\d,，]+)"
+    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?" + _SEP + _NUM + _SEP + _NUM + r"(?![\d])"
 )
 
 

@@ -9,6 +9,7 @@ result of one message into fact updates. Pure Python: no Rasa import.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
@@ -60,8 +61,17 @@ class Interpretation:
         return bool(self.updates or self.skipped)
 
 
-def _amount_field(text: str, start: int, pending: Optional[str]) -> str:
+_CORRECTION = r"やっぱり|やはり|訂正|間違え|間違い|じゃなくて|ではなく|でなく|修正|正しくは|本当は"
+
+
+def _amount_field(text: str, start: int, pending: Optional[str], value: int = 0,
+                  known: Optional[Dict[str, Any]] = None) -> str:
     window = text[max(0, start - 12):start]
+    if re.search(_CORRECTION, text) and not any(re.search(p, window) for p, _ in _AMOUNT_HINTS):
+        # 「やっぱり300万でした」 corrects the earlier amount nearest in scale
+        answered = [f for f in AMOUNT_FIELDS if (known or {}).get(f)]
+        if answered and value > 0:
+            return min(answered, key=lambda f: abs(math.log10(known[f]) - math.log10(value)))
     for pattern, name in _AMOUNT_HINTS:
         if re.search(pattern, window):
             # a hint nearer the amount wins over the pending question only when explicit
@@ -142,7 +152,7 @@ def interpret(
                 merged.append(t)
         result.updates["lender_types"] = coerce_fact("lender_types", merged)
     for e in by_type.get("amount", []):
-        name = _amount_field(text, e.get("start", 0) or 0, pending)
+        name = _amount_field(text, e.get("start", 0) or 0, pending, int(e["value"]), known)
         result.updates[name] = coerce_fact(name, int(e["value"]))
     for e in by_type.get("percent", []):
         result.updates["rate_percent"] = coerce_fact("rate_percent", float(e["value"]))

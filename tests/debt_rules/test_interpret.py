@@ -1,0 +1,89 @@
+"""How a visitor's message becomes facts, given the pending question."""
+
+import pytest
+
+from debt_rules import InputError
+from debt_rules.interpret import interpret, refusal_case
+
+
+def ent(entity, value, text, start=None):
+    """An entity dict as Rasa gives it; ``text`` locates the span in the message."""
+    return {"entity": entity, "value": value, "start": start, "end": None}
+
+
+def facts(pending, text, intent="inform", entities=(), known=None):
+    return interpret(pending, text, intent, list(entities), known).updates
+
+
+def amount_at(text, surface, value):
+    start = text.index(surface)
+    return {"entity": "amount", "value": value, "start": start, "end": start + len(surface)}
+
+
+def test_several_facts_in_one_sentence():
+    text = "アコムとプロミスで計250万"
+    got = facts("debt_total", text, entities=[
+        {"entity": "lender_type", "value": "consumer_finance", "start": 0, "end": 3},
+        {"entity": "lender_type", "value": "consumer_finance", "start": 4, "end": 8},
+        amount_at(text, "250万", 2_500_000)])
+    assert got == {"lender_types": ["consumer_finance"], "debt_total": 2_500_000}
+
+
+@pytest.mark.parametrize("text, surface, field", [
+    ("毎月5万なら返せます", "5万", "monthly_capacity"),
+    ("手取りは20万です", "20万", "monthly_take_home"),
+    ("貯金が30万あります", "30万", "assets_value"),
+    ("借金は300万です", "300万", "debt_total"),
+])
+def test_which_amount_by_the_words_before_it(text, surface, field):
+    assert facts(None, text, entities=[amount_at(text, surface, 1)]) == {field: 1}
+
+
+def test_a_bare_amount_answers_the_pending_amount_question():
+    text = "5万円"
+    assert facts("monthly_capacity", text, entities=[amount_at(text, "5万円", 50_000)]) == {
+        "monthly_capacity": 50_000}
+
+
+def test_correction_of_the_total_while_another_question_is_pending():
+    text = "やっぱり借金は300万でした"
+    got = facts("stable_income", text, entities=[amount_at(text, "300万", 3_000_000)],
+                known={"debt_total": 2_000_000})
+    assert got == {"debt_total": 3_000_000}
+
+
+def test_yes_no_and_words():
+    assert facts("stable_income", "はい", intent="affirm") == {"stable_income": True}
+    assert facts("owns_home", "いいえ", intent="deny") == {"owns_home": False}
+    assert facts("owns_home", "賃貸です") == {"owns_home": False}
+    assert facts("stable_income", "正社員です") == {"stable_income": True}
+    assert facts("cause", "パチンコです") == {"cause": "gambling_or_spending"}
+    assert facts(None, "給料を差し押さえられました") == {"seizure_or_lawsuit": True, "stable_income": True}
+    assert "seizure_or_lawsuit" not in facts(None, "裁判にはなっていません")
+
+
+def test_dont_know_skips_the_pending_question():
+    result = interpret("monthly_capacity", "わからないです", "dont_know", [])
+    assert result.skipped == ["monthly_capacity"] and result.updates == {}
+
+
+def test_button_payloads():
+    ents = [{"entity": "answer_field", "value": "cause"}, {"entity": "answer_value", "value": '"living"'}]
+    assert facts("cause", "/inform", entities=ents) == {"cause": "living"}
+    ents = [{"entity": "answer_field", "value": "owns_home"}]
+    assert interpret("owns_home", "/dont_know", "dont_know", ents).skipped == ["owns_home"]
+
+
+def test_impossible_values_are_refused():
+    with pytest.raises(InputError):
+        interpret("debt_total", "-5万", "inform", [{"entity": "amount", "value": -50_000, "start": 0, "end": 3}])
+
+
+@pytest.mark.parametrize("text, case", [
+    ("カード会社に和解を断られました", "creditor_refused"),
+    ("弁護士事務所に依頼を断られた", "firm_declined"),
+    ("断られるか心配です", "worried"),
+    ("どうすればいい", None),
+])
+def test_refusal_cases(text, case):
+    assert refusal_case(text) == case
