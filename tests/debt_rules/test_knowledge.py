@@ -1,0 +1,479 @@
+"""The prepared answer texts: every intent answered, in short polite Japanese, with buttons
+that lead somewhere, the statute's figures where the seeds are silent or wrong, and a
+loader that refuses malformed files with a message naming file and place."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from debt_rules import knowledge
+from debt_rules.knowledge import KnowledgeError, _load_from
+
+# shared/spec/intents.md, names unchanged.
+CONVERSATION_INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "dont_know", "bot_challenge",
+                        "ask_capabilities", "request_human", "start_over", "out_of_scope",
+                        "express_distress", "inform"]
+DEBT_INTENTS = [
+    "ask_debt_consolidation", "ask_voluntary_settlement", "ask_settlement_refused",
+    "ask_renegotiation_timing", "ask_overpayment", "ask_overpayment_deadline",
+    "request_recalculation", "ask_individual_rehabilitation", "ask_bankruptcy",
+    "ask_specific_mediation", "ask_compare_procedures", "request_diagnosis", "ask_cost",
+    "ask_duration", "ask_credit_record", "ask_credit_report_check", "ask_family_impact",
+    "ask_work_impact", "ask_property_impact", "ask_kanpo", "ask_excluded_debts", "ask_guarantor",
+    "ask_documents", "ask_lawyer_or_scrivener", "ask_choose_firm", "ask_free_consultation",
+    "ask_lawsuit_seizure", "ask_stop_collection", "ask_card_after", "ask_gambling_debt",
+    "ask_consultation_tips", "ask_negotiation_tips", "ask_servicer",
+]
+CATALOGUE = set(CONVERSATION_INTENTS) | set(DEBT_INTENTS)
+# Answered by a guided flow or by the NLU, not by a prepared text.
+NOT_TOPICS = {"affirm", "deny", "dont_know", "inform", "request_diagnosis"}
+MUST_HAVE_TOPIC = sorted((CATALOGUE - NOT_TOPICS) | {"fallback"})
+
+PROCEDURES = ["voluntary_settlement", "individual_rehabilitation", "bankruptcy",
+              "specific_mediation", "overpayment_claim"]
+VARIANTS_REQUIRED = {
+    "ask_cost": PROCEDURES,
+    "ask_duration": PROCEDURES,
+    "ask_credit_record": PROCEDURES,
+    "ask_kanpo": PROCEDURES,
+    "ask_property_impact": PROCEDURES,
+    "ask_work_impact": PROCEDURES,
+    "ask_family_impact": ["voluntary_settlement", "individual_rehabilitation", "bankruptcy"],
+}
+CASES = ["creditor_refused", "firm_declined", "worried"]
+
+# product.md: exactly these, in this order.
+HOTLINES = [("いのちの電話", "0570-783-556"), ("よりそいホットライン", "0120-279-338"),
+            ("こころの健康相談統一ダイヤル", "0570-064-556")]
+
+# A polite sentence ends in です・ます forms (or ください), optionally inside a closing
+# bracket, then 。？！. Plain forms (だ。である。だろう。) are not allowed.
+POLITE_END = re.compile(r"(です|ます|ました|ません|ましょう|ください|でしょう|でした|ございます)(か|ね)?[）」』]*[。？！]$")
+PLAIN_END = re.compile(r"(だ|である|だろう|じゃない|ではない)[）」』]*[。？！]$")
+
+
+def all_answers():
+    """(where, Topic) for every base entry and every variant, as the API returns them."""
+    out = []
+    for intent in knowledge.topic_intents():
+        out.append((intent, knowledge.topic(intent)))
+        entry = knowledge._get().topics[intent]
+        for p in entry.get("by_procedure") or {}:
+            out.append((f"{intent}[{p}]", knowledge.topic(intent, procedure=p)))
+        for c in entry.get("by_case") or {}:
+            out.append((f"{intent}[{c}]", knowledge.topic(intent, case=c)))
+    out.append(("refusal_question", knowledge.refusal_question()))
+    return out
+
+
+ANSWERS = all_answers()
+
+
+# ---- coverage ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("intent", MUST_HAVE_TOPIC)
+def test_every_intent_has_an_answer(intent):
+    assert knowledge.has_topic(intent)
+    t = knowledge.topic(intent)
+    assert t.intent == intent and t.messages and 2 <= len(t.buttons) <= 4
+    assert 1 <= len(knowledge.topic_title(intent)) <= 20
+
+
+def test_no_answer_for_unknown_intent_is_a_lookup_error_not_a_key_error():
+    with pytest.raises(LookupError) as exc:
+        knowledge.topic("ask_weather_forecast")
+    assert not isinstance(exc.value, KeyError)
+    assert "ask_weather_forecast" in str(exc.value)
+    assert not knowledge.has_topic("ask_weather_forecast")
+    assert not knowledge.has_topic("request_diagnosis")   # a flow, not a text
+
+
+@pytest.mark.parametrize("intent,procedures", sorted(VARIANTS_REQUIRED.items()))
+def test_variants_differ_by_procedure(intent, procedures):
+    base = knowledge.topic(intent)
+    seen = set()
+    for p in procedures:
+        v = knowledge.topic(intent, procedure=p)
+        assert v.messages != base.messages, f"{intent}[{p}] falls back to the base text"
+        seen.add(tuple(v.messages))
+    assert len(seen) == len(procedures), f"{intent}: two procedures share one text"
+
+
+def test_unknown_or_missing_variant_falls_back_to_the_base_entry():
+    base = knowledge.topic("ask_cost")
+    assert knowledge.topic("ask_cost", procedure="no_such_procedure") == base
+    assert knowledge.topic("ask_cost", procedure=None) == base
+    # ask_family_impact has no 特定調停 variant: the base text answers
+    assert knowledge.topic("ask_family_impact", procedure="specific_mediation") == knowledge.topic("ask_family_impact")
+    # a procedure on a topic without variants changes nothing
+    assert knowledge.topic("greet", procedure="bankruptcy") == knowledge.topic("greet")
+
+
+def test_variant_texts_name_their_procedure():
+    labels = {"voluntary_settlement": "任意整理", "individual_rehabilitation": "個人再生",
+              "bankruptcy": "自己破産", "specific_mediation": "特定調停", "overpayment_claim": "過払い金"}
+    for intent, procedures in VARIANTS_REQUIRED.items():
+        for p in procedures:
+            text = "".join(knowledge.topic(intent, procedure=p).messages)
+            assert labels[p] in text, f"{intent}[{p}] never says {labels[p]}"
+
+
+# ---- the refusal question and cases -------------------------------------------------
+
+def test_refusal_question_offers_the_three_cases():
+    q = knowledge.refusal_question()
+    assert q.messages and all(POLITE_END.search(m) for m in q.messages)
+    assert sorted(b["case"] for b in q.buttons) == sorted(CASES)
+    for b in q.buttons:
+        assert len(b["title"]) <= 20
+        assert b["intent"] == "ask_settlement_refused"
+        assert b["entities"] == {"refusal_case": b["case"]}
+
+
+def test_each_refusal_case_has_its_own_reasons_and_remedies():
+    base = knowledge.topic("ask_settlement_refused")
+    texts = {c: "".join(knowledge.topic("ask_settlement_refused", case=c).messages) for c in CASES}
+    assert all(texts[c] != "".join(base.messages) for c in CASES)
+    # seed 000: a creditor refuses over repayment prospects; the others still settle
+    assert "見込み" in texts["creditor_refused"] and "ほかの借入先とは和解できます" in texts["creditor_refused"]
+    # a firm declining: the 司法書士's limit may be why; ask another firm
+    assert "140万円" in texts["firm_declined"] and "別の弁護士" in texts["firm_declined"]
+    # worried: preparation (income proof, credit report)
+    assert "収入証明" in texts["worried"] and "信用情報" in texts["worried"]
+    # the refusal flow adds a 診断 button when a case lacks one: still at most 4 in all
+    for c in CASES:
+        buttons = knowledge.topic("ask_settlement_refused", case=c).buttons
+        has_diagnosis = any(b["intent"] == "request_diagnosis" for b in buttons)
+        assert len(buttons) + (0 if has_diagnosis else 1) <= 4, c
+
+
+def test_case_wins_over_procedure_and_unknown_case_falls_back():
+    by_case = knowledge.topic("ask_settlement_refused", case="worried")
+    assert knowledge.topic("ask_settlement_refused", case="worried", procedure="bankruptcy") == by_case
+    assert knowledge.topic("ask_settlement_refused", case="nonsense") == knowledge.topic("ask_settlement_refused")
+
+
+@pytest.mark.parametrize("key", ["seizure_or_lawsuit", "unstable_income", "servicer", "long_repayment",
+                                 "earlier_relief"])
+def test_refusal_risks_state_risk_and_remedy(key):
+    text = knowledge.refusal_risk_text(key)
+    assert 20 <= len(text) <= 200
+    assert POLITE_END.search(text)
+    assert text.count("。") >= 2, "a risk and what to do about it"
+
+
+def test_refusal_risk_content_matches_its_key():
+    assert "差押え" in knowledge.refusal_risk_text("seizure_or_lawsuit")
+    assert "収入" in knowledge.refusal_risk_text("unstable_income")
+    assert "サービサー" in knowledge.refusal_risk_text("servicer")
+    assert "60回" in knowledge.refusal_risk_text("long_repayment")
+    assert "過去に債務整理" in knowledge.refusal_risk_text("earlier_relief")
+    with pytest.raises(LookupError):
+        knowledge.refusal_risk_text("bad_luck")
+
+
+# ---- style: short, polite, one idea, buttons that lead somewhere --------------------
+
+@pytest.mark.parametrize("where,answer", ANSWERS, ids=[w for w, _ in ANSWERS])
+def test_messages_are_short_polite_sentences(where, answer):
+    assert 1 <= len(answer.messages) <= 4, "at most 4, so a pending question still fits LINE's 5"
+    for m in answer.messages:
+        assert m.strip() == m and m, f"{where}: empty or padded message"
+        assert len(m) <= 200, f"{where}: {len(m)} characters: {m}"
+        if not any(number in m for _, number in HOTLINES):
+            assert len(m) <= 120, f"{where}: over the ~120-character target: {m}"
+        assert POLITE_END.search(m), f"{where}: not a polite sentence ending: {m}"
+        assert not PLAIN_END.search(m), f"{where}: plain form: {m}"
+        assert "\n" not in m
+
+
+@pytest.mark.parametrize("where,answer", ANSWERS, ids=[w for w, _ in ANSWERS])
+def test_buttons_lead_to_known_intents(where, answer):
+    assert 2 <= len(answer.buttons) <= 4, where
+    titles = [b["title"] for b in answer.buttons]
+    assert len(set(titles)) == len(titles), f"{where}: repeated button"
+    for b in answer.buttons:
+        assert 1 <= len(b["title"]) <= 20, f"{where}: {b['title']}"
+        assert b["intent"] in CATALOGUE, f"{where}: {b['intent']} is not an intent of intents.md"
+        assert b["intent"] == "request_diagnosis" or knowledge.has_topic(b["intent"])
+        assert isinstance(b["entities"], dict)
+        if "procedure" in b["entities"]:
+            assert b["entities"]["procedure"] in PROCEDURES
+
+
+def test_no_answer_claims_to_be_a_lawyer_or_promises_an_outcome():
+    for where, answer in ANSWERS:
+        text = "".join(answer.messages)
+        for phrase in ("私は弁護士", "弁護士です", "必ず減ります", "必ず免責", "絶対に"):
+            assert phrase not in text, f"{where}: {phrase}"
+    bot = "".join(knowledge.topic("bot_challenge").messages)
+    assert "人間ではなく" in bot and "自動応答" in bot and "弁護士や司法書士ではない" in bot
+
+
+def test_returned_topics_are_copies():
+    t = knowledge.topic("ask_cost")
+    t.messages.append("改ざん")
+    t.buttons[0]["entities"]["procedure"] = "bankruptcy"
+    fresh = knowledge.topic("ask_cost")
+    assert "改ざん" not in fresh.messages
+    assert fresh.buttons[0]["entities"] == {"procedure": "voluntary_settlement"}
+
+
+# ---- safety and handoff ------------------------------------------------------------
+
+def test_distress_reply_gives_the_three_hotlines_first():
+    assert [(h["name"], h["number"]) for h in knowledge.hotlines()] == HOTLINES
+    first = knowledge.topic("express_distress").messages[0]
+    for name, number in HOTLINES:
+        assert f"{name} {number}" in first
+    buttons = {b["intent"] for b in knowledge.topic("express_distress").buttons}
+    assert "request_human" in buttons
+
+
+def test_handoff_invents_no_phone_number_and_offers_an_appointment():
+    text = "".join(knowledge.topic("request_human").messages)
+    assert not re.search(r"\d{2,4}-\d{2,4}-\d{3,4}", text)
+    assert "相談予約" in text and "スタッフ" in text and "この会話" in text
+
+
+def test_lawsuit_answer_says_urgent_first_and_why_the_deadline_matters():
+    t = knowledge.topic("ask_lawsuit_seizure")
+    assert "急" in t.messages[0] and "期限" in t.messages[0]
+    text = "".join(t.messages)
+    assert "2週間" in text and "督促異議" in text and "判決" in text
+    assert t.buttons[0]["intent"] == "request_human"
+
+
+def test_notice_is_one_short_sentence_naming_both_professions():
+    n = knowledge.notice()
+    assert "一般的な情報" in n and "弁護士" in n and "司法書士" in n
+    assert n.count("。") == 1 and n.endswith("。") and len(n) <= 60
+
+
+# ---- the statute's figures -------------------------------------------------------
+
+def test_scrivener_limit_is_140man_per_claim():
+    limit = knowledge.scrivener_limit()
+    assert limit["amount"] == 1_400_000
+    assert "ごと" in limit["per"] and "司法書士法3条" in limit["basis"]
+    text = "".join(knowledge.topic("ask_lawyer_or_scrivener").messages)
+    assert "140万円" in text and "1社あたり" in text
+
+
+def test_overpayment_time_limits_follow_the_civil_code():
+    limits = knowledge.overpayment_time_limits()
+    assert limits["years_from_end_of_dealings"] == 10
+    assert limits["years_from_knowledge"] == 5
+    assert limits["knowledge_rule_from"] == "2020-04-01"
+    text = "".join(knowledge.topic("ask_overpayment_deadline").messages)
+    assert "10年" in text and "5年" in text and "完済" in text and "2020年4月" in text
+
+
+def test_interest_caps_are_the_interest_limitation_act():
+    assert [(c["below"], c["percent"]) for c in knowledge.interest_caps()] == [
+        (100_000, 20), (1_000_000, 18), (None, 15)]
+    text = "".join(knowledge.topic("ask_overpayment").messages)
+    for figure in ("年20％", "年18％", "年15％"):
+        assert figure in text
+
+
+def test_credit_record_periods_follow_the_bureaus_not_the_seed():
+    periods = {a["key"]: a for a in knowledge.credit_record_periods()}
+    assert set(periods) == {"CIC", "JICC", "KSC"}
+    assert all(a["years"] == 5 for a in periods.values())
+    assert periods["KSC"]["kanpo_years"] == 7
+    text = "".join(knowledge.topic("ask_credit_record").messages)
+    assert "5年以内" in text and "7年" in text
+    assert "10年" not in text   # seed 000's 「5~10年程度」 is not repeated as a period
+
+
+def test_rehabilitation_text_carries_the_statutory_minimum():
+    text = "".join(knowledge.topic("ask_individual_rehabilitation").messages)
+    assert "最低100万円" in text and "5,000万円" in text
+
+
+def test_specific_mediation_is_at_the_summary_court():
+    text = "".join(knowledge.topic("ask_specific_mediation").messages)
+    assert "簡易裁判所" in text and "家庭裁判所" not in text
+
+
+# ---- tables -------------------------------------------------------------------------
+
+def test_comparison_table_has_every_procedure_and_column():
+    rows = knowledge.comparison_table()
+    cols = [c["key"] for c in knowledge.comparison_columns()]
+    assert cols == ["summary", "reduction", "court", "kanpo", "property", "occupation", "duration", "cost"]
+    assert [c["label"] for c in knowledge.comparison_columns()] == [
+        "概要", "減額の程度", "裁判所", "官報", "財産", "資格制限", "期間", "費用の目安"]
+    assert [r["procedure"] for r in rows] == PROCEDURES
+    by = {r["procedure"]: r for r in rows}
+    for r in rows:
+        assert r["name"] and all(r[c] for c in cols)
+    # seed 004's table, as a visitor would read it
+    assert by["voluntary_settlement"]["kanpo"] == "載りません"
+    assert by["bankruptcy"]["kanpo"] == "載ります" and by["individual_rehabilitation"]["kanpo"] == "載ります"
+    assert by["voluntary_settlement"]["court"] == "不要"
+    assert by["bankruptcy"]["occupation"].startswith("あります")
+    assert by["individual_rehabilitation"]["occupation"] == "ありません"
+    assert "ゼロ" in by["bankruptcy"]["reduction"]
+    assert "簡易裁判所" in by["specific_mediation"]["court"]
+
+
+def test_kanpo_table_agrees_with_the_comparison_table():
+    by = {r["procedure"]: r for r in knowledge.comparison_table()}
+    for p in PROCEDURES:
+        info = knowledge.kanpo_info(p)
+        assert info["published"] == (by[p]["kanpo"] == "載ります"), p
+    assert knowledge.kanpo_info("bankruptcy")["when"] == ["破産手続開始決定", "免責許可決定"]
+
+
+def test_every_procedure_has_steps_duration_and_fees():
+    d = knowledge.durations()
+    for p in PROCEDURES:
+        steps = knowledge.procedure_steps(p)
+        assert len(steps) >= 4 and all(POLITE_END.search(s) for s in steps)
+        assert d[p]["text"]
+        assert knowledge.fees(p)
+        assert knowledge.procedure_label(p)
+    assert (d["voluntary_settlement"]["min_months"], d["voluntary_settlement"]["max_months"]) == (6, 12)
+    assert (d["bankruptcy"]["min_months"], d["bankruptcy"]["max_months"]) == (6, 8)
+    assert "受任通知" in knowledge.procedure_steps("voluntary_settlement")[0]
+    assert any("官報" in s for s in knowledge.procedure_steps("bankruptcy"))
+    with pytest.raises(LookupError):
+        knowledge.procedure_steps("chapter_11")
+
+
+def _man(n: int) -> str:
+    return f"{n // 10000}万"
+
+
+def test_cost_texts_quote_the_fee_table():
+    """Every 万円 figure in a procedure's cost answer is a bound in that procedure's fee
+    table, and every bound of the table is quoted: text and table cannot drift apart."""
+    for p in ("voluntary_settlement", "individual_rehabilitation", "bankruptcy"):
+        text = "".join(knowledge.topic("ask_cost", procedure=p).messages)
+        quoted = {int(m) for m in re.findall(r"(\d+)万", text)}
+        bounds = set()
+        for item in knowledge.fees(p):
+            if item["min"] is not None:
+                bounds |= {item["min"] // 10000, item["max"] // 10000}
+        bounds.discard(0)
+        quoted_money = quoted - {300}          # 300万円 is the example's debt, not a fee
+        assert quoted_money == bounds, f"{p}: text {sorted(quoted_money)} vs table {sorted(bounds)}"
+    consult = knowledge.fees()["consultation"][0]
+    assert (consult["min"], consult["max"]) == (0, 10000)
+    assert "無料～1万円" in "".join(knowledge.topic("ask_cost").messages)
+
+
+def test_documents_common_and_per_procedure():
+    common = knowledge.documents_for(None)
+    assert any("身分証明書" in d for d in common)
+    assert any("借入先の一覧" in d for d in common)
+    assert any("訴状" in d for d in common)
+    bankruptcy = knowledge.documents_for("bankruptcy")
+    assert bankruptcy[:len(common)] == common and "家計簿" in bankruptcy
+    rehab = knowledge.documents_for("individual_rehabilitation")
+    assert any("住宅ローン" in d for d in rehab) and "家計簿" not in rehab
+    assert knowledge.documents_for("no_such_procedure") == common
+    assert len(set(bankruptcy)) == len(bankruptcy)
+
+
+# ---- loading ------------------------------------------------------------------------
+
+def test_version_is_a_short_hash_that_changes_with_the_text(tmp_path):
+    v = knowledge.knowledge_version()
+    assert re.fullmatch(r"[0-9a-f]{12}", v)
+    copy_dir = tmp_path / "k"
+    shutil.copytree(knowledge.DIRECTORY, copy_dir, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    assert _load_from(copy_dir).version == v
+    path = copy_dir / "conversation.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("当事務所の自動応答アシスタントです。",
+                                                             "当事務所の自動案内です。", 1), encoding="utf-8")
+    assert _load_from(copy_dir).version != v
+
+
+def test_files_are_read_once_per_process(monkeypatch):
+    calls = []
+    real = yaml.safe_load
+    monkeypatch.setattr(yaml, "safe_load", lambda text: calls.append(1) or real(text))
+    monkeypatch.setattr(knowledge, "_cache", None)
+    knowledge.topic("greet")
+    knowledge.topic("ask_cost", procedure="bankruptcy")
+    knowledge.notice()
+    assert len(calls) == len(list(knowledge.DIRECTORY.glob("*.yml")))
+
+
+def _broken(tmp_path: Path, file: str, edit) -> Path:
+    """A copy of the knowledge files with ``edit(data)`` applied to one file."""
+    d = tmp_path / "k"
+    shutil.copytree(knowledge.DIRECTORY, d, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    data = yaml.safe_load((d / file).read_text(encoding="utf-8"))
+    edit(data)
+    (d / file).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return d
+
+
+def _set(path, value):
+    def edit(data):
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("file,edit,expected", [
+    ("procedures.yml", _set(["topics", "ask_cost", "buttons", 0, "title"], "任意整理にかかる費用をくわしく知りたいです"),
+     "procedures.yml: topics.ask_cost.buttons[0].title: must be at most 20 characters"),
+    ("procedures.yml", _set(["topics", "ask_cost", "messages"], []),
+     "procedures.yml: topics.ask_cost.messages: must have at least 1 item"),
+    ("procedures.yml", _set(["topics", "ask_cost", "buttons", 0, "intent"], "ask_costs"),
+     "procedures.yml: topics.ask_cost.buttons[0].intent: 'ask_costs' has no topic"),
+    ("procedures.yml", _set(["topics", "ask_cost", "by_procedure", "chapter_11"], {"messages": ["はい。"]}),
+     "procedures.yml: topics.ask_cost.by_procedure: unknown procedure 'chapter_11'"),
+    ("procedures.yml", _set(["topics", "ask_cost", "mesages"], ["です。"]),
+     "procedures.yml: topics.ask_cost: unknown key 'mesages'"),
+    ("refusal.yml", _set(["topics", "ask_settlement_refused", "by_case", "other"], {"messages": ["はい。"]}),
+     "refusal.yml: topics.ask_settlement_refused.by_case: unknown case 'other'"),
+    ("refusal.yml", lambda d: d["refusal_risks"].pop("servicer"),
+     "refusal.yml: refusal_risks: missing risk 'servicer'"),
+    ("refusal.yml", lambda d: d["refusal_question"]["buttons"].pop(),
+     "refusal.yml: refusal_question.buttons: must offer each case once"),
+    ("conversation.yml", lambda d: d["topics"].pop("fallback"),
+     "no topic for required intent 'fallback'"),
+    ("conversation.yml", _set(["topics", "express_distress", "messages", 0], "おつらいですね。"),
+     "topics.express_distress.messages[0]: must give the hotline いのちの電話 0570-783-556 first"),
+    ("conversation.yml", _set(["hotlines", 0, "number"], 5707835),
+     "conversation.yml: hotlines[0].number: must be a phone number"),
+    ("overpayment.yml", _set(["topics", "ask_kanpo"], {"title": "官報", "messages": ["はい。"], "buttons": [],
+                                                      "source": "x"}),
+     "topics.ask_kanpo: already defined in impact.yml"),
+    ("procedures.yml", _set(["durations", "bankruptcy", "min_months"], 9),
+     "procedures.yml: durations.bankruptcy: min_months 9 exceeds max_months 8"),
+    ("procedures.yml", lambda d: d["comparison"]["rows"].pop(),
+     "procedures.yml: comparison.rows: must have one row per procedure"),
+    ("consultation.yml", _set(["scrivener_limit", "amount"], "140万円"),
+     "consultation.yml: scrivener_limit.amount: must be a non-negative integer"),
+])
+def test_malformed_files_are_refused_with_file_and_place(tmp_path, file, edit, expected):
+    with pytest.raises(KnowledgeError) as exc:
+        _load_from(_broken(tmp_path, file, edit))
+    assert expected in str(exc.value)
+
+
+def test_invalid_yaml_and_missing_section_are_refused(tmp_path):
+    d = tmp_path / "k"
+    shutil.copytree(knowledge.DIRECTORY, d, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (d / "impact.yml").write_text("topics: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"impact\.yml: invalid YAML"):
+        _load_from(d)
+    (d / "impact.yml").unlink()
+    with pytest.raises(KnowledgeError, match=r"section 'credit_records' is missing"):
+        _load_from(d)
+    with pytest.raises(KnowledgeError, match=r"no knowledge files"):
+        _load_from(tmp_path / "empty")
