@@ -22,6 +22,13 @@ help:
 	@echo "make lock      re-resolve requirements.in into requirements.lock"
 
 install: $(STAMP)
+	@# web widget (web/): socket.io-client 4 pinned by web/package-lock.json, served from
+	@# web/node_modules (no CDN). Runs only when the lock file is newer than the last install.
+	@if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	  command -v npm >/dev/null || { echo "npm が見つかりません。ウェブチャットに Node.js と npm が必要です（例: apt-get install nodejs npm）"; exit 1; }; \
+	  echo "installing the web widget's socket.io client (npm ci --prefix web)…"; \
+	  npm ci --prefix web --no-audit --no-fund --loglevel=error && touch web/node_modules/.package-lock.json || exit 1; \
+	fi
 
 # Reinstall only when the lock file changes: a second `make install` takes seconds.
 $(STAMP): requirements.lock
