@@ -166,7 +166,9 @@ def render_assessment(a: Dict[str, Any]) -> List[Message]:
         figures.append(f"税金・養育費など{yen(a['excluded_total'])}は、どの手続きでも減りません。")
     if figures:
         out.append(Message("".join(figures)))
-    fits = [f"{PROCEDURE_LABELS[p['procedure']]}：{FIT_LABELS[p['fit']]}" for p in a.get("procedures") or []]
+    fits = [f"{PROCEDURE_LABELS[p['procedure']]}："
+            + (FIT_LABELS[p["fit"]] if p.get("decided", True) else "まだ判断できません")
+            for p in a.get("procedures") or []]
     if fits:
         out.append(Message("ほかの手続きの見込み：" + "／".join(fits) + "。"))
     risks = []
@@ -264,18 +266,26 @@ def render_recalculation(result: Dict[str, Any], rate_note: str) -> List[Message
     return out
 
 
-def _recalculate(state: State, csv_text: str) -> Reply:
+def _recalculate(state: State, csv_text: str, today: Optional[date] = None) -> Reply:
     from debt_rules import parse_history_csv, recalculate
 
+    today = today or date.today()
     history = parse_history_csv(csv_text)
     first = history["transactions"][0]["date"] if history["transactions"] else ""
+    last = str(history["transactions"][-1]["date"]) if history["transactions"] else ""
+    if last and last < today.isoformat():
+        history["as_of"] = today.isoformat()   # the claim as of today, interest included
     note = ("過払い利息は年5%で計算しています（2020年3月31日までに生じた過払い金の法定利率）。"
             if str(first) < "2020-04-01" else
             "過払い利息は年5%で計算しています。2020年4月以降に生じた過払い金は年3%になる点にご注意ください。")
     result = recalculate(history)
     state.flow = None
     state.asking = None
-    return Reply(state, render_recalculation(result, note))
+    messages = render_recalculation(result, note)
+    if last and int(last[:4]) < today.year - 10 and result.get("overpayment"):
+        messages.insert(1, Message("最後の取引から10年以上たっています。取引が終わっている場合、"
+                                   "過払い金は時効で請求できない可能性があります。"))
+    return Reply(state, messages)
 
 
 # ---- entry points ----------------------------------------------------------------
@@ -299,7 +309,7 @@ def start(flow: str, state: State, intent: str, text: str, entities: Iterable[Di
     if flow == "recalculation":
         csv_text = history_from_text(text)
         if csv_text:
-            return _safe(lambda: _recalculate(state, csv_text), state)
+            return _safe(lambda: _recalculate(state, csv_text, today), state)
         topic = knowledge.topic("request_recalculation")
         state.asking = "history"
         msgs = [Message(t) for t in topic.messages]
@@ -373,7 +383,7 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
         return start("refusal", state, intent, "", ents, today)
     csv_text = history_from_text(text) if intent == "provide_history" or state.flow == "recalculation" else None
     if csv_text:
-        return _safe(lambda: _recalculate(state, csv_text), state)
+        return _safe(lambda: _recalculate(state, csv_text, today), state)
     if state.flow == "recalculation":
         return Reply(state, [Message("取引履歴を読み取れませんでした。1行に1件、「2005-04-01,500000,0」のように"
                                      "日付・借入額・返済額をカンマで区切って貼り付けてください。",

@@ -139,6 +139,10 @@ def interpret(
         value = _parse_answer_value(by_type["answer_value"][0].get("value"))
         if value is None:
             result.skipped.append(field_from_button)
+        elif field_from_button == "lender_types":   # one button per kind: add to the others
+            merged = list(known.get("lender_types") or [])
+            merged += [t for t in (value if isinstance(value, list) else [value]) if t not in merged]
+            result.updates["lender_types"] = coerce_fact("lender_types", merged)
         else:
             result.updates[field_from_button] = coerce_fact(field_from_button, value)
         return result

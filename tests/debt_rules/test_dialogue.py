@@ -153,3 +153,27 @@ def test_bad_history_is_explained_not_crashed():
     r = start("recalculation", State(), "request_recalculation", "", [], TODAY)
     r = step(r.state, "provide_history", "2008-03-01,0,1000\n2008-01-01,500000,0", [], today=TODAY)
     assert "読み取れません" in texts(r) or "入力" in texts(r)
+
+
+def test_undecided_fits_are_not_called_difficult():
+    r = start("diagnosis", State(), "request_diagnosis", "診断", [], TODAY)
+    r = run_to_result(r.state, {"debt_total": 3_000_000, "lender_types": ["consumer_finance"]})
+    body = texts(r)
+    assert "まだ判断できません" in body
+
+
+def test_old_history_warns_of_the_time_limit_and_counts_interest_to_today():
+    r = start("recalculation", State(), "request_recalculation", "", [], TODAY)
+    r = step(r.state, "provide_history", "2008-01-01,500000,0 2008-02-01,0,300000 2008-03-01,0,300000", [],
+             today=TODAY)
+    body = texts(r)
+    assert "時効" in body and yen(89_417) in body
+    assert yen(89_771) not in body          # interest runs to today, not to the last row
+
+
+def test_lender_buttons_add_up():
+    from debt_rules.interpret import interpret
+    ents = [{"entity": "answer_field", "value": "lender_types"},
+            {"entity": "answer_value", "value": '["credit_card"]'}]
+    got = interpret("lender_types", "/inform", "inform", ents, {"lender_types": ["consumer_finance"]})
+    assert got.updates == {"lender_types": ["consumer_finance", "credit_card"]}
