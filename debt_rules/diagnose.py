@@ -196,8 +196,10 @@ def _validate_debts(value: Any, this_year: int) -> List[Dict[str, Any]]:
 
 # ---- formatting ---------------------------------------------------------------------
 
-def yen(n: int) -> str:
-    """3000000 -> 「300万円」, 35000 -> 「3万5,000円」, 8000 -> 「8,000円」."""
+def yen(n: Optional[int]) -> str:
+    """3000000 -> 「300万円」, 35000 -> 「3万5,000円」, 8000 -> 「8,000円」, None -> 「不明」."""
+    if n is None:
+        return "不明"
     man, rest = divmod(int(n), 10000)
     if man and rest:
         return f"{man:,}万{rest:,}円"

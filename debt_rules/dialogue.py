@@ -16,17 +16,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Dict, Iterable, List, Optional
 
+from debt_rules.diagnose import texts as _assessment_texts, yen
 from debt_rules.errors import InputError
 from debt_rules.interpret import interpret, refusal_case
 
 FLOWS = ("diagnosis", "overpayment", "recalculation", "refusal")
-PROCEDURE_LABELS = {
-    "voluntary_settlement": "任意整理",
-    "individual_rehabilitation": "個人再生",
-    "bankruptcy": "自己破産",
-    "specific_mediation": "特定調停",
-    "overpayment_claim": "過払い金請求",
-}
+def _label(kind: str, key: str) -> str:
+    return _assessment_texts()["labels"][kind].get(key, key)
+
+
 FIT_LABELS = {"recommended": "向いています", "possible": "検討できます", "unsuitable": "難しいと考えられます"}
 LIKELIHOOD_LABELS = {
     "likely": "過払い金が発生している可能性が高いです。",
@@ -71,18 +69,6 @@ class Reply:
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
-
-
-def yen(n: Optional[int]) -> str:
-    """3000000 -> 「300万円」, 35000 -> 「3万5,000円」."""
-    if n is None:
-        return "不明"
-    man, rest = divmod(int(n), 10000)
-    if man and rest:
-        return f"{man:,}万{rest:,}円"
-    if man:
-        return f"{man:,}万円"
-    return f"{rest:,}円"
 
 
 # ---- questions -------------------------------------------------------------------
@@ -147,9 +133,21 @@ def render_assessment(a: Dict[str, Any]) -> List[Message]:
     if primary:
         p = procs.get(primary, {})
         reasons = "".join(p.get("reasons", [])[:2])
-        out.append(Message(f"診断結果：いちばん検討しやすいのは「{PROCEDURE_LABELS[primary]}」です。{reasons}"))
+        out.append(Message(f"診断結果：いちばん検討しやすいのは「{_label('procedure', primary)}」です。{reasons}"))
     elif a.get("debt_total", 0) == 0 and a.get("missing") == []:
         out.append(Message("今のお話では、債務整理の対象になる借金は見当たりません。"))
+    else:
+        open_ = [_label("procedure", p["procedure"]) for p in a.get("procedures") or []
+                 if p["procedure"] in ("voluntary_settlement", "individual_rehabilitation", "bankruptcy")
+                 and (p["fit"] != "unsuitable" or not p.get("decided", True))]
+        need = [_label("fact", m.split(".")[-1]) if m.split(".")[-1] in _assessment_texts()["labels"]["fact"]
+                else m for m in a.get("missing") or []]
+        lead = "診断結果：今の情報では、どの方法がいちばん合うかまだ決められません。"
+        if open_:
+            lead += f"候補は{'か'.join(open_)}です。"
+        if need:
+            lead += f"{'と'.join(need[:2])}がわかると判断できます。"
+        out.append(Message(lead))
     figures = []
     s = a.get("settlement") or {}
     r = a.get("rehabilitation") or {}
@@ -166,7 +164,7 @@ def render_assessment(a: Dict[str, Any]) -> List[Message]:
         figures.append(f"税金・養育費など{yen(a['excluded_total'])}は、どの手続きでも減りません。")
     if figures:
         out.append(Message("".join(figures)))
-    fits = [f"{PROCEDURE_LABELS[p['procedure']]}："
+    fits = [f"{_label('procedure', p['procedure'])}："
             + (FIT_LABELS[p["fit"]] if p.get("decided", True) else "まだ判断できません")
             for p in a.get("procedures") or []]
     if fits:
@@ -358,7 +356,9 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
         if q is not None:
             msgs.append(_question_message(q, "あらためて伺います。"))
         return Reply(state, msgs)
-    corrected = [k for k in found.updates if k in state.facts and state.facts[k] != found.updates[k]]
+    asked = state.asking
+    corrected = [k for k in found.updates if k in state.facts and state.facts[k] != found.updates[k]
+                 and k != "lender_types"]
     state.facts.update(found.updates)
     for name in found.updates:
         if name in state.skipped:
@@ -368,6 +368,8 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
             state.skipped.append(name)
     if corrected:
         intro.append(Message("回答を修正しました。"))
+    elif found.updates and asked not in found.updates:
+        intro.append(Message("ありがとうございます。いただいた情報を反映しました。"))
     return _ask_or_finish(state, intro, today)
 
 
@@ -398,7 +400,7 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
             return Reply(state, msgs)
         return _apply_and_continue(state, intent, text, ents, [], today)
     # no flow: facts (or a correction after a result) start or refresh the diagnosis
-    if intent == "inform" or (intent != "nlu_fallback" and state.facts):
+    if intent == "inform" or state.facts:
         found = _try(state, intent, text, ents)
         if found is not None and found.updates:
             state.flow = "diagnosis"
@@ -411,6 +413,12 @@ def _try(state, intent, text, ents):
         return interpret(state.asking, text, intent, ents, state.facts)
     except InputError:
         return None
+
+
+# conversation intents are no topic to offer when a message was not understood
+_NOT_OFFERED = {"nlu_fallback", "inform", "affirm", "deny", "dont_know", "out_of_scope", "greet",
+                "goodbye", "thank", "bot_challenge", "ask_capabilities", "start_over", "stop_form",
+                "express_distress", "provide_history"}
 
 
 def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -> Reply:
@@ -426,7 +434,7 @@ def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -
     buttons = []
     for r in ranking or []:
         name = r.get("name")
-        if name and name not in ("nlu_fallback", intent, "inform", "affirm", "deny", "dont_know", "out_of_scope") \
+        if name and name not in _NOT_OFFERED and name != intent \
                 and knowledge.has_topic(name) and len(buttons) < 2:
             buttons.append(Button(knowledge.topic_title(name), name))
     buttons += [Button("自分に合う方法を診断", "request_diagnosis"), Button("スタッフに相談したい", "request_human")]

@@ -32,6 +32,8 @@ _KEEP_HOME_FALSE = r"手放して(も|いい)|売っても|残さなくて"
 _REPAID_TRUE = r"完済|返し終わ|払い終わ|返済し終わ"
 _REPAID_FALSE = r"返済中|まだ返して|払っている最中|残って"
 
+_NONE = r"^(ない|無い|なし|ゼロ|0円?|ありません)|ほとんど(ない|無い|ありません|ゼロ)|全く(ない|無い)|まったく(ない|無い)|何も(ない|無い)|返せない|払えない|一円も"
+
 # words before an amount that say which amount it is
 _AMOUNT_HINTS = [
     (r"手取り|収入|給料|給与|月収|年金", "monthly_take_home"),
@@ -170,6 +172,15 @@ def interpret(
     for e in by_type.get("count", []):
         if pending == "household_size" or re.search(r"家族|世帯|人暮らし|人家族", text):
             result.updates["household_size"] = coerce_fact("household_size", int(e["value"]))
+
+    # none at all: 「ほとんどないです」「ゼロ」 to an amount question
+    if pending in ("assets_value", "monthly_capacity") and pending not in result.updates:
+        if re.search(_NONE, text) or (intent == "deny" and pending == "assets_value"):
+            result.updates[pending] = 0
+    if "household_size" not in result.updates and re.search(r"ひとり暮らし|一人暮らし|独り暮らし|単身", text):
+        result.updates["household_size"] = 1
+    elif "household_size" in result.updates and re.search(r"夫婦|妻と|夫と", text) and re.search(r"子", text):
+        result.updates["household_size"] += 2   # 「夫婦と子ども2人」: the count was the children
 
     # 3. yes / no to a yes-no question
     if pending in BOOL_FIELDS and pending not in result.updates:

@@ -177,3 +177,30 @@ def test_lender_buttons_add_up():
             {"entity": "answer_value", "value": '["credit_card"]'}]
     got = interpret("lender_types", "/inform", "inform", ents, {"lender_types": ["consumer_finance"]})
     assert got.updates == {"lender_types": ["consumer_finance", "credit_card"]}
+
+
+def test_result_without_a_primary_says_what_would_decide_it():
+    r = start("diagnosis", State(), "request_diagnosis", "診断", [], TODAY)
+    r = run_to_result(r.state, {"debt_total": 3_000_000, "lender_types": ["consumer_finance"],
+                                "monthly_capacity": 40_000, "stable_income": True})
+    assert r.assessment["primary"] is None
+    lead = r.messages[0].text
+    assert lead.startswith("診断結果") and "まだ決められません" in lead and "わかると" in lead
+
+
+def test_volunteered_facts_are_acknowledged():
+    text = "借金は300万です"
+    r = start("diagnosis", State(), "request_diagnosis", text, [amount(text, "300万", 3_000_000)], TODAY)
+    assert r.state.asking not in (None, "lender_types")
+    r2 = step(r.state, "inform", "消費者金融とカードのリボです",
+              [{"entity": "lender_type", "value": "consumer_finance", "start": 0, "end": 5},
+               {"entity": "lender_type", "value": "credit_card", "start": 6, "end": 9}], today=TODAY)
+    assert r2.state.facts["lender_types"] == ["consumer_finance", "credit_card"]
+    assert "反映しました" in texts(r2)
+
+
+def test_clarify_offers_topics_not_small_talk():
+    from debt_rules.dialogue import clarify
+    r = clarify(State(), "nlu_fallback", [{"name": "greet"}, {"name": "thank"}, {"name": "ask_kanpo"}])
+    intents = [b.intent for b in r.messages[-1].buttons]
+    assert "greet" not in intents and "thank" not in intents and intents[0] == "ask_kanpo"

@@ -87,3 +87,20 @@ def test_impossible_values_are_refused():
 ])
 def test_refusal_cases(text, case):
     assert refusal_case(text) == case
+
+
+@pytest.mark.parametrize("pending, text, intent, expected", [
+    ("assets_value", "ほとんどないです", "inform", {"assets_value": 0}),
+    ("assets_value", "いいえ", "deny", {"assets_value": 0}),
+    ("monthly_capacity", "もう1円も返せないです", "inform", {"monthly_capacity": 0}),
+    ("household_size", "ひとり暮らしです", "inform", {"household_size": 1}),
+])
+def test_none_and_household_words(pending, text, intent, expected):
+    assert facts(pending, text, intent=intent) == expected
+
+
+def test_couple_with_children():
+    text = "夫婦と子ども2人です"
+    s = text.index("2人")
+    got = facts("household_size", text, entities=[{"entity": "count", "value": 2, "start": s, "end": s + 2}])
+    assert got == {"household_size": 4}
