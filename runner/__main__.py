@@ -10,6 +10,13 @@ from runner.model import ensure_model
 from runner.stack import Stack, StartupError
 
 
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal (full-width characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def main() -> int:
     try:
         model = ensure_model()
@@ -32,8 +39,9 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     print("\n起動しました（Ctrl-C で全て停止）:")
+    width = max(_width(s.label) for s in stack.services) + 2
     for svc in stack.services:
-        print(f"  {svc.label:<34} {svc.url}{svc.public_path}")
+        print(f"  {svc.label}{' ' * (width - _width(svc.label))}{svc.url}{svc.public_path}")
     print(f"  モデル: {model.name}   会話の保存先: {stack.runtime / 'endpoints.yml'}")
     print("\n試す: curl -s -XPOST localhost:%d/webhooks/rest/webhook "
           "-d '{\"sender\":\"me\",\"message\":\"こんにちは\"}'\n" % stack.rasa_port, flush=True)
