@@ -67,6 +67,7 @@ nlu-eval: install
 bench: install
 	$(PY) bench/bench_recalculate.py
 	$(PY) -m bench.tokenizer_compare
+	$(PY) -m bench.console_bench --conversations 20000
 
 clean:
 	rm -rf models var/runtime var/log .pytest_cache

@@ -1,0 +1,83 @@
+"""Japanese labels for what the console shows (channels, procedures, intents, flags)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+JST = timezone(timedelta(hours=9), "JST")
+
+CHANNELS = {"socketio": "ウェブ", "line": "LINE", "rest": "REST"}
+
+PROCEDURES = {
+    "voluntary_settlement": "任意整理",
+    "individual_rehabilitation": "個人再生",
+    "bankruptcy": "自己破産",
+    "specific_mediation": "特定調停",
+    "overpayment_claim": "過払い金請求",
+}
+FITS = {"recommended": "向いている", "possible": "検討できる", "unsuitable": "難しい"}
+
+INTENTS = {
+    "greet": "挨拶", "goodbye": "別れの挨拶", "thank": "お礼", "affirm": "はい", "deny": "いいえ",
+    "dont_know": "わからない", "bot_challenge": "AIか確認", "ask_capabilities": "できること",
+    "request_human": "担当者と話したい", "start_over": "やり直し", "out_of_scope": "対象外の話題",
+    "express_distress": "つらさ・希死念慮", "inform": "情報の回答", "stop_form": "質問をやめる",
+    "provide_history": "取引履歴の貼り付け", "nlu_fallback": "理解できなかった発言",
+    "ask_debt_consolidation": "債務整理とは", "ask_voluntary_settlement": "任意整理とは",
+    "ask_settlement_refused": "任意整理を断られた", "ask_renegotiation_timing": "再交渉の時期",
+    "ask_overpayment": "過払い金", "ask_overpayment_deadline": "過払い金の時効",
+    "request_recalculation": "引き直し計算", "ask_individual_rehabilitation": "個人再生とは",
+    "ask_bankruptcy": "自己破産とは", "ask_specific_mediation": "特定調停とは",
+    "ask_compare_procedures": "手続きの比較", "request_diagnosis": "診断の希望", "ask_cost": "費用",
+    "ask_duration": "期間", "ask_credit_record": "信用情報（ブラックリスト）",
+    "ask_credit_report_check": "信用情報の開示・訂正", "ask_family_impact": "家族への影響",
+    "ask_work_impact": "仕事への影響", "ask_property_impact": "財産への影響", "ask_kanpo": "官報",
+    "ask_excluded_debts": "減らない債務（税金など）", "ask_guarantor": "保証人への影響",
+    "ask_documents": "必要書類", "ask_lawyer_or_scrivener": "弁護士と司法書士",
+    "ask_choose_firm": "事務所の選び方", "ask_free_consultation": "無料相談・法テラス",
+    "ask_lawsuit_seizure": "訴訟・差押え", "ask_stop_collection": "督促を止めたい",
+    "ask_card_after": "手続き後のカード・ローン", "ask_gambling_debt": "ギャンブル・浪費の借金",
+    "ask_consultation_tips": "相談のポイント", "ask_negotiation_tips": "自分で交渉するコツ",
+    "ask_servicer": "債権回収会社",
+}
+
+FLAGS = {"fallback": "理解できず", "handoff": "担当者希望", "distress": "要配慮（つらさ）", "urgent": "至急（訴訟・差押え）"}
+
+AUDIT_ACTIONS = {
+    "login": "ログイン", "login_failed": "ログイン失敗", "login_locked": "ロック中のログイン",
+    "logout": "ログアウト", "view_conversation": "会話の閲覧", "search": "検索",
+    "export_conversations": "会話の書き出し", "export_corrections": "修正データの書き出し",
+    "mark_reviewed": "確認済みにした", "unmark_reviewed": "確認済みを取り消した",
+    "mark_handled": "対応済みにした", "unmark_handled": "対応待ちに戻した",
+    "add_tag": "タグ追加", "remove_tag": "タグ削除", "add_note": "メモ追加",
+    "correct_intent": "インテント修正", "delete_correction": "修正の取り消し",
+    "create_user": "ユーザー作成", "reset_password": "パスワード再設定", "set_admin": "権限変更",
+    "set_active": "有効・無効の変更", "unlock_user": "ロック解除", "view_audit": "監査ログの閲覧",
+}
+
+
+def channel_label(value: Optional[str]) -> str:
+    if not value:
+        return "—"
+    return CHANNELS.get(value, value)
+
+
+def procedure_label(value: Optional[str]) -> str:
+    if not value:
+        return "—"
+    return PROCEDURES.get(value, value)
+
+
+def intent_label(value: Optional[str]) -> str:
+    return INTENTS.get(value or "", "")
+
+
+def jst(ts: Optional[float], fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(float(ts), JST).strftime(fmt)
+
+
+def jst_seconds(ts: Optional[float]) -> str:
+    return jst(ts, "%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,72 @@
+"""Bring the console's tables to the newest migration (Alembic), once per start.
+
+Several console processes may start together (several servers on one PostgreSQL), so the
+upgrade runs under a lock: a PostgreSQL advisory lock, or a file lock next to the SQLite file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from staff_console.db import Database
+
+HERE = Path(__file__).resolve().parent
+ADVISORY_KEY = 0x5C0A501E  # any constant shared by every console process
+log = logging.getLogger("staff_console.migrate")
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / "migrations"))
+    return cfg
+
+
+@contextmanager
+def _migration_lock(db: Database):
+    if db.dialect == "sqlite":
+        lock_path = db.path.with_name(db.path.name + ".console-migrate.lock")
+        with open(lock_path, "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    else:
+        with db.writer.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                conn.commit()
+
+
+def upgrade(db: Database) -> None:
+    if db.dialect == "sqlite":
+        db.prepare_sqlite()
+    cfg = alembic_config()
+    with _migration_lock(db):
+        with db.writer.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+    db.search_backend = detect_search_backend(db)
+
+
+def detect_search_backend(db: Database) -> str:
+    with db.read() as conn:
+        if db.dialect == "sqlite":
+            found = conn.execute(sa.text(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='console_search'")).first()
+            return "fts5" if found else "scan"
+        found = conn.execute(sa.text(
+            "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_console_search_text_trgm'")).first()
+        return "trgm" if found else "scan"
