@@ -9,13 +9,10 @@ JST = timezone(timedelta(hours=9), "JST")
 
 CHANNELS = {"socketio": "ウェブ", "line": "LINE", "rest": "REST"}
 
-PROCEDURES = {
-    "voluntary_settlement": "任意整理",
-    "individual_rehabilitation": "個人再生",
-    "bankruptcy": "自己破産",
-    "specific_mediation": "特定調停",
-    "overpayment_claim": "過払い金請求",
-}
+# the engine's own labels, so the console and the bot always name a procedure alike
+from debt_rules.diagnose import texts as _engine_texts  # noqa: E402
+
+PROCEDURES = dict(_engine_texts()["labels"]["procedure"])
 FITS = {"recommended": "向いている", "possible": "検討できる", "unsuitable": "難しい"}
 
 INTENTS = {
