@@ -90,6 +90,10 @@ from channels.line_api import DEFAULT_API_BASE_URL, LineApi, LineApiError
 from channels.line_dedup import RecentEventIds, RedisEventIds
 from channels.line_messages import build_batches
 
+MAX_BODY_BYTES = 1_000_000
+MAX_TEXT_CHARS = 5_000
+TOO_LONG_NOTICE = "メッセージが長すぎるため、受け付けられませんでした。5,000文字以内に分けてお送りください。"
+
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Line-Signature"  # Sanic's headers are case-insensitive
@@ -302,6 +306,9 @@ class LineInput(InputChannel):
         @line_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             body = request.body or b""
+            if len(body) > MAX_BODY_BYTES:   # far beyond any LINE webhook; do not hash it
+                logger.warning("LINE webhook of %d bytes refused", len(body))
+                return response.json({"error": "request body too large"}, status=413)
             signature = request.headers.get(SIGNATURE_HEADER)
             if not signature:
                 logger.warning("LINE webhook without %s header rejected", SIGNATURE_HEADER)
@@ -383,8 +390,12 @@ class LineInput(InputChannel):
         else:
             logger.info("LINE %s event ignored", event_type)
             return
-        if not text.strip():
+        if not isinstance(text, str) or not text.strip():
             logger.info("LINE %s event with no text ignored", event_type)
+            return
+        if len(text) > MAX_TEXT_CHARS:   # LINE itself allows no longer text
+            self._remember(sender_id, line_id)
+            await self.deliver(event, line_id, [{"text": TOO_LONG_NOTICE}])
             return
 
         self._remember(sender_id, line_id)

@@ -213,10 +213,38 @@ class Stack:
                 yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
             )
 
+    def check_database(self) -> None:
+        """Rasa only logs an unreachable tracker store and carries on with conversations in
+        memory, so refuse to start instead, with one line naming the database."""
+        url = self.env.get("DATABASE_URL")
+        if not url:
+            return
+        import sqlalchemy
+        from sqlalchemy.engine.url import make_url
+
+        try:
+            safe = make_url(url).render_as_string(hide_password=True)
+        except Exception:
+            raise StartupError("DATABASE_URL を SQLAlchemy の URL として読めません"
+                               "（例: postgresql://user@127.0.0.1:5432/db）") from None
+        args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+        engine = sqlalchemy.create_engine(url, connect_args=args)
+        try:
+            with engine.connect():
+                pass
+        except Exception as exc:
+            msg = str(getattr(exc, "orig", None) or exc).strip()
+            first = msg.splitlines()[0] if msg else type(exc).__name__
+            raise StartupError(f"データベース {safe} に接続できません（{first}）。"
+                               "DATABASE_URL と、データベースが起動しているかを確認してください") from None
+        finally:
+            engine.dispose()
+
     # -- lifecycle -------------------------------------------------------------------
     def start(self, timeout: float = 240.0) -> "Stack":
         if not self.model.exists():
             raise StartupError(f"モデル {self.model} がありません（make model で学習してください）")
+        self.check_database()
         for svc in self.services:
             if not port_is_free(svc.port):
                 var = DEFAULT_PORTS.get(svc.name, ("", 0))[0]
