@@ -150,7 +150,8 @@ class Stack:
         self.rasa_port = ports.get("rasa") or port_from_env("rasa")
         self.action_port = ports.get("actions") or port_from_env("actions")
         self.ports = {"rasa": self.rasa_port, "actions": self.action_port}
-        self.auth_token = self.env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
+        # hex: a token starting with "-" would be read by argparse as an option
+        self.auth_token = self.env.get("RASA_AUTH_TOKEN") or secrets.token_hex(24)
         bin_dir = Path(sys.executable).parent
         base_env = {
             "PYTHONPATH": str(ROOT),
@@ -171,7 +172,7 @@ class Stack:
                  "--endpoints", str(self.runtime / "endpoints.yml"),
                  "--credentials", str(self.runtime / "credentials.yml"),
                  "--port", str(self.rasa_port), "--interface", "127.0.0.1",
-                 "--enable-api", "--auth-token", self.auth_token, "--cors", "*"],
+                 "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"],
                 self.rasa_port, f"/status?token={self.auth_token}", "/webhooks/rest/webhook",
                 base_env,
             ),

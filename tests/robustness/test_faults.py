@@ -98,3 +98,16 @@ def test_unreachable_database_is_one_clear_line(trained_model, tmp_path):
         stack.start()
     assert "\n" not in str(info.value)
     assert all(s.proc is None for s in stack.services)   # nothing was started
+
+
+@pytest.mark.slow
+def test_auth_token_that_looks_like_an_option_still_starts(trained_model, tmp_path):
+    """A token starting with "-" must reach Rasa as the token, not as an option."""
+    from runner.stack import Stack, free_port
+
+    stack = Stack(trained_model, ports={"rasa": free_port(), "actions": free_port(), "web": 0, "console": 0},
+                  var_dir=tmp_path, env={"DATABASE_URL": "", "REDIS_URL": "", "RASA_AUTH_TOKEN": "-starts-with-dash"})
+    rasa = next(s for s in stack.services if s.name == "rasa")
+    assert "--auth-token=-starts-with-dash" in rasa.cmd
+    with stack:   # starts only if Rasa took the token (the health check uses it)
+        assert stack.dead_services() == []
