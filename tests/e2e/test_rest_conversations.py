@@ -116,6 +116,8 @@ def test_start_over_forgets_answers(visitor):
     visitor.send("400万です")
     visitor.send("最初からやり直したい")
     out = visitor.send("自分に合う方法を知りたい")
+    # the introduction is only given to a diagnosis that knows no facts yet
+    assert "一緒に確認します" in joined(out), joined(out)
     assert "修正" not in joined(out)
 
 
