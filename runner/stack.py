@@ -4,12 +4,15 @@
 what an operator starts. Ports come from the environment (interfaces.md); run-time
 Rasa files (endpoints, credentials) are written to ``var/runtime/`` from the
 environment, so ``DATABASE_URL`` and ``REDIS_URL`` switch stores without editing files.
+``RASA_SERVERS=N`` starts N Rasa servers (ports RASA_PORT, RASA_PORT+1, ...) sharing one
+action server; they need a shared database and Redis (deploy/README.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -99,14 +102,29 @@ def tracker_store_config(database_url: Optional[str], sqlite_path: Path) -> Dict
     return cfg
 
 
-def lock_store_config(redis_url: Optional[str]) -> Optional[Dict]:
+# Rasa's RedisLockStore takes only a letters-and-digits prefix and silently falls back to
+# its bare "lock:" keys for anything else (an underscore included), so check it here.
+DEFAULT_REDIS_KEY_PREFIX = "debtassistant"
+
+
+def redis_key_prefix(env: Dict[str, str]) -> str:
+    raw = env.get("REDIS_KEY_PREFIX") or DEFAULT_REDIS_KEY_PREFIX
+    if not re.fullmatch(r"[A-Za-z0-9]{1,64}", raw):
+        raise StartupError(f"REDIS_KEY_PREFIX={raw!r} は使えません（Rasa のロックストアは英数字のみの"
+                           "接頭辞しか受け付けません。例: debtassistant）")
+    return raw
+
+
+def lock_store_config(redis_url: Optional[str],
+                      key_prefix: str = DEFAULT_REDIS_KEY_PREFIX) -> Optional[Dict]:
+    """Rasa's RedisLockStore: keys are ``<key_prefix>:lock:<conversation id>``."""
     if not redis_url:
         return None
     from urllib.parse import urlparse
 
     u = urlparse(redis_url)
     cfg = {"type": "redis", "url": u.hostname or "127.0.0.1", "port": u.port or 6379,
-           "db": int((u.path or "/0").strip("/") or 0), "key_prefix": "debt_assistant"}
+           "db": int((u.path or "/0").strip("/") or 0), "key_prefix": key_prefix}
     if u.password:
         cfg["password"] = u.password
     return cfg
@@ -141,7 +159,11 @@ class Stack:
         ports: Optional[Dict[str, int]] = None,
         var_dir: Path = VAR,
         env: Optional[Dict[str, str]] = None,
+        rasa_servers: Optional[int] = None,
     ) -> None:
+        """``rasa_servers``: how many Rasa servers (default RASA_SERVERS, else 1). The first
+        is ``rasa`` on ports["rasa"]; server i (2, 3, ...) is ``rasa<i>`` on ports["rasa<i>"],
+        by default the first one's port + i - 1."""
         self.model = model
         self.env = {**os.environ, **(env or {})}
         self.var_dir = var_dir
@@ -150,6 +172,22 @@ class Stack:
         self.rasa_port = ports.get("rasa") or port_from_env("rasa")
         self.action_port = ports.get("actions") or port_from_env("actions")
         self.ports = {"rasa": self.rasa_port, "actions": self.action_port}
+        count = rasa_servers if rasa_servers is not None else self.env.get("RASA_SERVERS") or 1
+        try:
+            count = int(count)
+            if not 1 <= count <= 16:
+                raise ValueError
+        except ValueError:
+            raise StartupError(f"RASA_SERVERS={count!r} は使えません（1〜16 の整数を指定してください）")
+        if count > 1 and not (self.env.get("DATABASE_URL") and self.env.get("REDIS_URL")):
+            # each server would keep its own conversations and locks
+            raise StartupError(f"Rasa サーバーを {count} 台動かすには、共有する DATABASE_URL（PostgreSQL）と"
+                               "REDIS_URL（ロックストア）が必要です（deploy/README.md）")
+        self.rasa_ports = [self.rasa_port]
+        for i in range(2, count + 1):
+            self.ports[f"rasa{i}"] = ports.get(f"rasa{i}") or self.rasa_port + i - 1
+            self.rasa_ports.append(self.ports[f"rasa{i}"])
+        self.redis_key_prefix = redis_key_prefix(self.env)
         # hex: a token starting with "-" would be read by argparse as an option
         self.auth_token = self.env.get("RASA_AUTH_TOKEN") or secrets.token_hex(24)
         bin_dir = Path(sys.executable).parent
@@ -166,17 +204,20 @@ class Stack:
                  "--port", str(self.action_port)],
                 self.action_port, "/health", "/health", base_env,
             ),
-            Service(
-                "rasa", "Rasa サーバー（REST・socket.io・LINE）",
+        ]
+        for i, port in enumerate(self.rasa_ports, start=1):
+            self.services.append(Service(
+                "rasa" if i == 1 else f"rasa{i}",
+                "Rasa サーバー（REST・socket.io・LINE）" if count == 1
+                else f"Rasa サーバー {i}（REST・socket.io・LINE）",
                 [str(bin_dir / "rasa"), "run", "--model", str(model),
                  "--endpoints", str(self.runtime / "endpoints.yml"),
                  "--credentials", str(self.runtime / "credentials.yml"),
-                 "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+                 "--port", str(port), "--interface", "127.0.0.1",
                  "--enable-api", f"--auth-token={self.auth_token}", "--cors", "*"],
-                self.rasa_port, f"/status?token={self.auth_token}", "/webhooks/rest/webhook",
+                port, f"/status?token={self.auth_token}", "/webhooks/rest/webhook",
                 base_env,
-            ),
-        ]
+            ))
         for name, (module, label, public_path) in OPTIONAL_SERVICES.items():
             if not (ROOT / module / "__main__.py").exists() or ports.get(name) == 0:
                 continue
@@ -199,7 +240,7 @@ class Stack:
                 self.env.get("DATABASE_URL"), self.var_dir / "rasa.db"
             ),
         }
-        lock = lock_store_config(self.env.get("REDIS_URL"))
+        lock = lock_store_config(self.env.get("REDIS_URL"), self.redis_key_prefix)
         if lock:
             endpoints["lock_store"] = lock
         with open(ROOT / "credentials.yml", encoding="utf-8") as fh:
@@ -248,7 +289,7 @@ class Stack:
         self.check_database()
         for svc in self.services:
             if not port_is_free(svc.port):
-                var = DEFAULT_PORTS.get(svc.name, ("", 0))[0]
+                var = DEFAULT_PORTS.get(svc.name.rstrip("0123456789"), ("", 0))[0]
                 hint = f"（{var} で変えられます）" if var else ""
                 raise StartupError(
                     f"ポート {svc.port} は他のプロセスが使用中のため、{svc.label}を起動できません{hint}"
@@ -297,7 +338,7 @@ class Stack:
     def _healthy(svc: Service) -> bool:
         try:
             with urllib.request.urlopen(svc.url + svc.health_path, timeout=2) as resp:
-                if svc.name == "rasa":
+                if svc.name.startswith("rasa"):
                     return bool(json.loads(resp.read()).get("model_file"))
                 return resp.status == 200
         except (urllib.error.URLError, OSError, ValueError):
@@ -334,3 +375,7 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> List[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
