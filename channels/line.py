@@ -28,7 +28,13 @@ sticker / image / video / audio / location / file (and message types LINE may ad
 polite request to type the question, without calling the bot; unfollow and other event
 types -> logged and ignored; events in ``standby`` mode (another module channel is
 active) -> ignored. An event whose ``webhookEventId`` was already processed (LINE's
-redelivery) is skipped: see channels/line_dedup.py.
+redelivery) is skipped: see channels/line_dedup.py. Texts are cleaned as on the REST
+channel (``channels.rest.clean_text``: control characters and lone surrogates go); an
+empty text gets ``EMPTY_TEXT`` and one over 5,000 characters ``TOO_LONG``, without
+calling the bot (nothing is stored). Fields of the wrong JSON type are treated as absent.
+When the bot produced no message for an event (the action server unreachable, an
+exception in the pipeline, a timeout), the user gets ``channels.rest.APOLOGY`` instead of
+silence.
 
 **Replies.** The bot's messages for the event are collected, shaped by
 channels/line_messages.py (at most 5 objects per call, texts of at most 5,000 characters,
@@ -89,10 +95,10 @@ from rasa.shared.exceptions import RasaException
 from channels.line_api import DEFAULT_API_BASE_URL, LineApi, LineApiError
 from channels.line_dedup import RecentEventIds, RedisEventIds
 from channels.line_messages import build_batches
+from channels.rest import APOLOGY, EMPTY_TEXT, MAX_TEXT_CHARS, TOO_LONG, clean_text
 
 MAX_BODY_BYTES = 1_000_000
-MAX_TEXT_CHARS = 5_000
-TOO_LONG_NOTICE = "メッセージが長すぎるため、受け付けられませんでした。5,000文字以内に分けてお送りください。"
+TOO_LONG_NOTICE = TOO_LONG   # same limit (5,000) and wording as the REST channel
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +116,6 @@ MEDIA_NAMES = {
     "file": "ファイル",
 }
 PLEASE_TYPE = "お手数ですが、ご質問を文字で入力してください。"
-BOT_ERROR = [
-    "申し訳ありません。ただいま回答を用意できませんでした。",
-    "少し時間をおいて、もう一度送ってください。",
-]
 
 
 def media_notice(message_type: str) -> List[Dict[str, Any]]:
@@ -142,13 +144,21 @@ def pseudonym(key: bytes, line_id: str) -> str:
 
 
 def chat_id(source: Dict[str, Any]) -> Optional[str]:
-    """Where replies go: the user in a 1:1 chat, else the group or room."""
+    """Where replies go: the user in a 1:1 chat, else the group or room (None when the
+    id is missing or not a string)."""
     kind = source.get("type")
     if kind == "group":
-        return source.get("groupId")
-    if kind == "room":
-        return source.get("roomId")
-    return source.get("userId")
+        found = source.get("groupId")
+    elif kind == "room":
+        found = source.get("roomId")
+    else:
+        found = source.get("userId")
+    return found if isinstance(found, str) and found else None
+
+
+def _obj(value: Any) -> Dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (LINE's shapes are not trusted)."""
+    return value if isinstance(value, dict) else {}
 
 
 class LineCollectingOutput(CollectingOutputChannel):
@@ -318,8 +328,8 @@ class LineInput(InputChannel):
                 return response.json({"error": "invalid signature"}, status=403)
             try:
                 payload = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                return response.json({"error": "body is not JSON"}, status=400)
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                return response.json({"error": "body is not UTF-8 JSON"}, status=400)
             events = payload.get("events") if isinstance(payload, dict) else None
             if not isinstance(events, list):
                 return response.json({"error": "body has no events list"}, status=400)
@@ -347,8 +357,7 @@ class LineInput(InputChannel):
     def _queue_event(self, event: Dict[str, Any],
                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      received: float) -> None:
-        source = event.get("source") or {}
-        line_id = chat_id(source) if isinstance(source, dict) else None
+        line_id = chat_id(_obj(event.get("source")))
         if not line_id:
             logger.info("LINE event %s without a user, group or room ignored", event.get("type"))
             return
@@ -360,11 +369,13 @@ class LineInput(InputChannel):
         started = time.monotonic()
         event_type = event.get("type")
         event_id = event.get("webhookEventId")
-        redelivery = bool((event.get("deliveryContext") or {}).get("isRedelivery"))
+        if not isinstance(event_id, str) or not event_id:
+            event_id = None
+        redelivery = _obj(event.get("deliveryContext")).get("isRedelivery") is True
         if event.get("mode") == "standby":
             logger.info("LINE %s event in standby mode ignored", event_type)
             return
-        if event_id and not await self.seen.first_time(str(event_id)):
+        if event_id and not await self.seen.first_time(event_id):
             logger.info("LINE event %s already processed; redelivery skipped", event_id)
             return
         sender_id = self.sender_id_for(line_id)
@@ -373,25 +384,34 @@ class LineInput(InputChannel):
             self._known.pop(sender_id, None)
             logger.info("LINE unfollow from %s (ignored)", sender_id)
             return
-        text: Optional[str] = None
+        raw: Any = None
         if event_type == "message":
-            message = event.get("message") or {}
+            message = _obj(event.get("message"))
             if message.get("type") == "text":
-                text = message.get("text") or ""
+                raw = message.get("text")
+                if not isinstance(raw, str):
+                    raw = ""   # LINE never sends this; treated as an empty text
             else:
-                logger.info("LINE %s message from %s: asking for text", message.get("type"), sender_id)
+                kind = message.get("type")
+                kind = kind if isinstance(kind, str) else "unknown"
+                logger.info("LINE %s message from %s: asking for text", kind[:40], sender_id)
                 self._remember(sender_id, line_id)
-                await self.deliver(event, line_id, media_notice(str(message.get("type"))))
+                await self.deliver(event, line_id, media_notice(kind))
                 return
         elif event_type == "postback":
-            text = (event.get("postback") or {}).get("data") or ""
+            raw = _obj(event.get("postback")).get("data")
         elif event_type == "follow":
-            text = GREETING_PAYLOAD
+            raw = GREETING_PAYLOAD
         else:
-            logger.info("LINE %s event ignored", event_type)
+            logger.info("LINE %s event ignored", str(event_type)[:40])
             return
-        if not isinstance(text, str) or not text.strip():
-            logger.info("LINE %s event with no text ignored", event_type)
+        text = clean_text(raw) if isinstance(raw, str) else ""
+        if not text.strip():
+            if event_type != "message":   # a postback without data: not from our buttons
+                logger.info("LINE %s event with no data ignored", event_type)
+                return
+            self._remember(sender_id, line_id)
+            await self.deliver(event, line_id, [{"text": EMPTY_TEXT}])
             return
         if len(text) > MAX_TEXT_CHARS:   # LINE itself allows no longer text
             self._remember(sender_id, line_id)
@@ -402,16 +422,24 @@ class LineInput(InputChannel):
         collector = LineCollectingOutput()
         user_message = UserMessage(
             text, collector, sender_id, input_channel=self.name(),
-            message_id=str(event_id) if event_id else None,
+            message_id=event_id,
             metadata={"line": {"event_type": event_type, "webhook_event_id": event_id,
                                "redelivery": redelivery}},
         )
         try:
             await on_new_message(user_message)
-            bot_messages = collector.messages
+        except asyncio.CancelledError:
+            logger.error("Handling a LINE %s event from %s was cancelled", event_type, sender_id)
+            if not collector.messages:
+                await self.deliver(event, line_id, [{"text": APOLOGY}])
+            raise
         except Exception:
             logger.exception("Rasa failed on a LINE %s event from %s", event_type, sender_id)
-            bot_messages = [{"text": t} for t in BOT_ERROR]
+        bot_messages = collector.messages
+        if not bot_messages:
+            # the action server unreachable, the pipeline failed, a timeout: never silence
+            logger.warning("LINE: no bot message for %s; answering with the apology", sender_id)
+            bot_messages = [{"text": APOLOGY}]
         await self.deliver(event, line_id, bot_messages)
         logger.debug("LINE %s event handled in %.0f ms", event_type,
                      (time.monotonic() - started) * 1000)
@@ -419,7 +447,7 @@ class LineInput(InputChannel):
     # -- sending --------------------------------------------------------------------
     def _reply_token_usable(self, event: Dict[str, Any]) -> bool:
         token = event.get("replyToken")
-        if not token:
+        if not isinstance(token, str) or not token:
             return False
         timestamp = event.get("timestamp")
         if isinstance(timestamp, (int, float)):

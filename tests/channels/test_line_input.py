@@ -22,6 +22,7 @@ from channels.line import (
     signature_for,
 )
 from channels.line_api import DEFAULT_API_BASE_URL, REPLY_PATH, LineApiError
+from channels.rest import APOLOGY, EMPTY_TEXT, TOO_LONG
 
 SECRET = "unit-test-channel-secret"
 USER = "U4af4980629aaaaaaaaaaaaaaaaaaaaaa"
@@ -44,6 +45,16 @@ class RecordingApi:
 
     async def close(self):
         pass
+
+
+class SilentRasa:
+    """Rasa with the action server down: takes the message and sends nothing."""
+
+    def __init__(self):
+        self.received = []
+
+    async def __call__(self, message):
+        self.received.append(message)
 
 
 class FakeRasa:
@@ -212,7 +223,92 @@ async def test_bot_failure_still_answers_with_an_apology():
     api = RecordingApi()
     await handle(channel(api), event(), FakeRasa(fail=True))
     (call,) = api.calls
-    assert call[2][0]["text"].startswith("申し訳ありません。")
+    assert call[:2] == ("reply", "rt-1") and [m["text"] for m in call[2]] == [APOLOGY]
+
+
+async def test_no_bot_message_gets_the_apology_not_silence():
+    """What Rasa does with the action server down: the message is handled, nothing is said."""
+    api, rasa = RecordingApi(), SilentRasa()
+    await handle(channel(api), event(), rasa)
+    assert len(rasa.received) == 1
+    (call,) = api.calls
+    assert call[:2] == ("reply", "rt-1") and [m["text"] for m in call[2]] == [APOLOGY]
+
+
+async def test_apology_is_pushed_when_the_reply_token_is_too_old():
+    api = RecordingApi()
+    await handle(channel(api), event(age_s=55), SilentRasa())
+    assert api.calls == [("push", USER, [{"type": "text", "text": APOLOGY}])]
+
+
+async def test_cancelled_handling_still_apologises():
+    api, rasa = RecordingApi(), FakeRasa(delay=3600)
+    task = asyncio.create_task(handle(channel(api), event(), rasa))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [m["text"] for m in api.calls[0][2]] == [APOLOGY]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", EMPTY_TEXT),
+    (" \n\u3000 ", EMPTY_TEXT),
+    ("\x00\x1b\x7f", EMPTY_TEXT),
+    ("\ud800\udfff", EMPTY_TEXT),
+    (None, EMPTY_TEXT),
+    (123, EMPTY_TEXT),
+    ("借金" * 2_501, TOO_LONG),
+], ids=["empty", "whitespace", "controls", "surrogates", "null", "number", "5002-chars"])
+async def test_text_that_cannot_be_a_question_gets_a_polite_reply_and_no_bot_call(text, expected):
+    api, rasa = RecordingApi(), FakeRasa()
+    await handle(channel(api), event(text=text), rasa)
+    assert rasa.received == []
+    (call,) = api.calls
+    assert [m["text"] for m in call[2]] == [expected]
+
+
+async def test_text_is_cleaned_before_the_bot_sees_it():
+    rasa = FakeRasa()
+    await handle(channel(), event(text="借金が\x00300万\ud800\r\nあります"), rasa)
+    assert rasa.received[0].text == "借金が 300万\nあります"
+
+
+@pytest.mark.parametrize("fields", [
+    {"message": "not an object"},
+    {"message": ["text"]},
+    {"message": {"type": ["text"], "text": "x"}},
+    {"deliveryContext": "yes"},
+    {"webhookEventId": {"id": 1}},
+    {"replyToken": 12345},
+    {"timestamp": "yesterday"},
+    {"type": ["message"]},
+    {"type": "postback", "postback": "data"},
+    {"type": "postback", "postback": {"data": 7}},
+], ids=["message-str", "message-list", "type-list", "context-str", "event-id-object",
+        "token-number", "timestamp-str", "type-list-event", "postback-str", "postback-data-number"])
+async def test_fields_of_the_wrong_type_never_raise(fields):
+    api, rasa = RecordingApi(), FakeRasa()
+    ev = event()
+    ev.update(fields)
+    await handle(channel(api), ev, rasa)   # no exception
+    for kind, to, messages in api.calls:
+        assert to in ("rt-1", USER) and messages and all(m.get("text") for m in messages)
+    assert len(api.calls) <= 1
+    for msg in rasa.received:
+        assert isinstance(msg.text, str) and msg.text.strip()
+        assert msg.message_id is None or isinstance(msg.message_id, str)
+
+
+@pytest.mark.parametrize("source", [None, "U1", {"type": "user", "userId": ["U1"]},
+                                    {"type": "group", "groupId": 5}, {"type": "room"},
+                                    {"type": "user", "userId": ""}],
+                         ids=["none", "str", "id-list", "id-number", "no-id", "empty-id"])
+async def test_events_without_a_usable_chat_id_are_not_queued(source):
+    rasa = FakeRasa()
+    ch = channel()
+    ch._queue_event(event(source=source), rasa, time.time())
+    assert not ch._lanes.busy()
 
 
 async def test_push_output_finds_the_user_by_pseudonym_and_forgets_on_unfollow():

@@ -5,11 +5,13 @@ the stack's SQLite tracker store."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import sqlite3
 import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -133,6 +135,64 @@ def start_service(stack, name: str, timeout: float = 120) -> None:
         assert svc.proc.poll() is None, f"{name} exited on restart (see {log.name})"
         assert time.monotonic() < deadline, f"{name} did not answer within {timeout} s"
         time.sleep(0.3)
+
+
+class SocketVisitor:
+    """A widget-like socket.io client (python-socketio AsyncClient, polling transport: the
+    websocket transport fails with this aiohttp) that joins a session like the widget does.
+
+    ``say`` sends with an acknowledgement: python-socketio acknowledges an event after the
+    server's handler returned, and everything that handler emitted was queued before the
+    acknowledgement, so the bot messages received by then are the whole answer."""
+
+    def __init__(self, url: str, session_id: Optional[str] = None) -> None:
+        self.url = url
+        self.session_id = session_id or uuid.uuid4().hex
+        self.received: List[Any] = []
+        self.client = None
+
+    async def __aenter__(self) -> "SocketVisitor":
+        import socketio
+
+        self.client = socketio.AsyncClient(reconnection=False)
+        confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        @self.client.on("session_confirm")
+        async def on_confirm(sid: Any) -> None:
+            if not confirmed.done():
+                confirmed.set_result(sid)
+
+        @self.client.on("bot_uttered")
+        async def on_bot(msg: Any) -> None:
+            self.received.append(msg)
+
+        await self.client.connect(self.url, socketio_path="/socket.io", transports=["polling"])
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        assert await asyncio.wait_for(confirmed, 30) == self.session_id
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        # drop the connection at once (a polite polling disconnect waits for the long poll)
+        await self.client.eio.disconnect(abort=True)
+
+    async def send(self, payload: Any = None, timeout: float = 90) -> List[Any]:
+        """Emit ``user_uttered`` with ``payload`` as it is (None: no argument at all);
+        the bot messages it brought."""
+        mark = len(self.received)
+        await self.client.call("user_uttered", payload, timeout=timeout)
+        await asyncio.sleep(0.3)   # let the client's event tasks run
+        return self.received[mark:]
+
+    async def say(self, text: Any, timeout: float = 90, **extra: Any) -> List[Any]:
+        return await self.send({"message": text, "session_id": self.session_id, **extra},
+                               timeout=timeout)
+
+    async def texts(self, text: Any, **kw: Any) -> List[str]:
+        return [m.get("text", "") if isinstance(m, dict) else m for m in await self.say(text, **kw)]
+
+    @property
+    def eio_sid(self) -> str:
+        return self.client.eio.sid
 
 
 @pytest.fixture(scope="session")

@@ -10,16 +10,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 import uuid
 
 import pytest
 
 from channels.rest import APOLOGY
+from tests.channels.conftest import new_token, new_user, sign, text_event
 from tests.robustness.conftest import (
     Events,
+    SocketVisitor,
     make_stack,
     post_json,
+    post_raw,
     start_service,
     stop_service,
     texts_of,
@@ -31,8 +36,8 @@ DIAGNOSIS_START = "あなたに合う方法を一緒に確認します"
 
 
 @pytest.fixture(scope="module")
-def fault_stack(trained_model, tmp_path_factory):
-    stack = make_stack(trained_model, tmp_path_factory.mktemp("fault-var"))
+def fault_stack(trained_model, rob_fake_line, tmp_path_factory):
+    stack = make_stack(trained_model, tmp_path_factory.mktemp("fault-var"), rob_fake_line.url)
     stack.start()
     yield stack
     stack.stop()
@@ -44,8 +49,25 @@ def say(stack, sender: str, text: str) -> list:
     return texts_of(reply)
 
 
-def test_action_server_down_gets_an_apology_and_the_conversation_continues_when_it_is_back(fault_stack):
+def line_say(stack, fake_line, user: str, text: str) -> list:
+    mark, token = fake_line.mark(), new_token()
+    body = json.dumps({"destination": "U" + "0" * 32,
+                       "events": [text_event(user, token, text)]}).encode()
+    status, _ = post_raw(stack.rasa_port, body, path="/webhooks/line/webhook",
+                         headers={"X-Line-Signature": sign(body)})
+    assert status == 200
+    return fake_line.wait_reply(token, since=mark, timeout=60).texts
+
+
+async def socket_say_while(visitor_texts, texts):
+    async with SocketVisitor(visitor_texts) as visitor:
+        return [await visitor.texts(t) for t in texts]
+
+
+def test_action_server_down_gets_an_apology_and_the_conversation_continues_when_it_is_back(
+        fault_stack, rob_fake_line):
     sender = f"fault-{uuid.uuid4().hex[:10]}"
+    line_user = new_user()
     assert APOLOGY not in say(fault_stack, sender, "こんにちは")
 
     stop_service(fault_stack, "actions")
@@ -54,9 +76,16 @@ def test_action_server_down_gets_an_apology_and_the_conversation_continues_when_
             started = time.monotonic()
             assert say(fault_stack, sender, text) == [APOLOGY]
             assert time.monotonic() - started < 5          # no long hang before the apology
+        # the same short apology on the widget's socket.io channel and on LINE, not silence
+        socket_replies = asyncio.run(socket_say_while(fault_stack.rasa_url, ["自分に合う方法を知りたい"]))
+        assert socket_replies == [[APOLOGY]]
+        assert line_say(fault_stack, rob_fake_line, line_user, "自分に合う方法を知りたい") == [APOLOGY]
         assert [s.name for s in fault_stack.dead_services()] == ["actions"]
     finally:
         start_service(fault_stack, "actions")
+
+    line_back = line_say(fault_stack, rob_fake_line, line_user, "自分に合う方法を知りたい")
+    assert any(DEBT_TOTAL_Q in t for t in line_back), line_back
 
     first = say(fault_stack, sender, "自分に合う方法を知りたい")
     assert any(DIAGNOSIS_START in t for t in first) and any(DEBT_TOTAL_Q in t for t in first), first
