@@ -22,7 +22,7 @@ FLOW_FOR_INTENT = {
 def state_of(tracker: Tracker) -> dialogue.State:
     return dialogue.State.from_slots(
         tracker.get_slot("flow"), tracker.get_slot("asking"),
-        tracker.get_slot("facts"), tracker.get_slot("skipped_facts"),
+        tracker.get_slot("facts"), tracker.get_slot("skipped_facts"), tracker.get_slot("booking"),
     )
 
 
@@ -38,6 +38,7 @@ def apply(dispatcher: CollectingDispatcher, reply: dialogue.Reply) -> List[Event
     events: List[EventType] = [
         SlotSet("flow", s.flow), SlotSet("asking", s.asking),
         SlotSet("facts", s.facts), SlotSet("skipped_facts", s.skipped),
+        SlotSet("booking", s.booking or None),
     ]
     if reply.assessment is not None:
         events += [SlotSet("assessment", reply.assessment),
@@ -57,7 +58,13 @@ class ActionStartFlow(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent, text, entities, _ = message_of(tracker)
         flow = FLOW_FOR_INTENT.get(intent, "diagnosis")
-        return apply(dispatcher, dialogue.start(flow, state_of(tracker), intent, text, entities))
+        state = state_of(tracker)
+        if state.flow == "booking":  # leaving the booking questions half-way: keep nothing
+            from actions.booking import discard_draft
+
+            discard_draft(tracker)
+            state.booking = {}
+        return apply(dispatcher, dialogue.start(flow, state, intent, text, entities))
 
 
 class ActionFlowStep(Action):
@@ -69,7 +76,12 @@ class ActionFlowStep(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent, text, entities, ranking = message_of(tracker)
-        return apply(dispatcher, dialogue.step(state_of(tracker), intent, text, entities, ranking))
+        state = state_of(tracker)
+        if state.flow == "booking":
+            from actions.booking import run_step
+
+            return run_step(dispatcher, tracker, state, intent, text, entities)
+        return apply(dispatcher, dialogue.step(state, intent, text, entities, ranking))
 
 
 class ActionStopFlow(Action):
@@ -78,7 +90,12 @@ class ActionStopFlow(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        return apply(dispatcher, dialogue.stop(state_of(tracker)))
+        state = state_of(tracker)
+        if state.flow == "booking":  # 「やめる」: the draft and its contact data are deleted
+            from actions.booking import run_cancel
+
+            return run_cancel(dispatcher, tracker, state)
+        return apply(dispatcher, dialogue.stop(state))
 
 
 class ActionStartOver(Action):
@@ -89,6 +106,9 @@ class ActionStartOver(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        from actions.booking import discard_draft
+
+        discard_draft(tracker)   # a half-filled booking goes with the answers
         send_messages(dispatcher, topic_messages(knowledge.topic("start_over")))
         # keep the safety flags staff filter on
         keep = [SlotSet(name, True) for name in ("distress_flag", "handoff_requested", "urgent_flag")

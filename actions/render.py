@@ -30,8 +30,9 @@ def send_messages(dispatcher: CollectingDispatcher, messages: List[Message]) -> 
     """One message per idea; buttons ride on the message that carries them (LINE shows
     only the last message's quick replies, so flows put them last)."""
     for m in messages:
+        kwargs = {"private": True} if m.private else {}   # privacy/tracker_store.py redacts these
         buttons = [{"title": b.title, "payload": payload(b.intent, b.entities)} for b in m.buttons]
         if buttons:
-            dispatcher.utter_message(text=m.text, buttons=buttons)
+            dispatcher.utter_message(text=m.text, buttons=buttons, **kwargs)
         else:
-            dispatcher.utter_message(text=m.text)
+            dispatcher.utter_message(text=m.text, **kwargs)

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.flows import state_of
 from actions.render import send_messages, topic_messages
-from debt_rules import dialogue, knowledge
+from debt_rules import booking, dialogue, knowledge
 
 URGENT_INTENTS = {"ask_lawsuit_seizure"}
 
@@ -25,6 +25,14 @@ class ActionAnswerTopic(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "fallback"
+        state = state_of(tracker)
+        text = tracker.latest_message.get("text") or ""
+        if booking.captures(state, intent, text):
+            # a name or an address the NLU took for a topic: it answers the booking question
+            from actions.booking import run_step
+
+            return run_step(dispatcher, tracker, state, intent, text,
+                            tracker.latest_message.get("entities") or [])
         procedure = next(tracker.get_latest_entity_values("procedure"), None)
         if not knowledge.has_topic(intent):
             dispatcher.utter_message(
@@ -33,7 +41,7 @@ class ActionAnswerTopic(Action):
             )
             return []
         messages = topic_messages(knowledge.topic(intent, procedure=procedure))
-        pending = dialogue.pending_question(state_of(tracker))
+        pending = dialogue.pending_question(state)
         if pending is not None:
             messages.append(pending)
         send_messages(dispatcher, messages)

@@ -20,7 +20,7 @@ from debt_rules.diagnose import texts as _assessment_texts, yen
 from debt_rules.errors import InputError
 from debt_rules.interpret import interpret, refusal_case
 
-FLOWS = ("diagnosis", "overpayment", "recalculation", "refusal")
+FLOWS = ("diagnosis", "overpayment", "recalculation", "refusal", "booking")
 def _label(kind: str, key: str) -> str:
     return _assessment_texts()["labels"][kind].get(key, key)
 
@@ -46,6 +46,7 @@ class Button:
 class Message:
     text: str
     buttons: List[Button] = field(default_factory=list)
+    private: bool = False     # holds a visitor's contact data: kept out of the transcript
 
 
 @dataclass
@@ -54,10 +55,12 @@ class State:
     asking: Optional[str] = None
     facts: Dict[str, Any] = field(default_factory=dict)
     skipped: List[str] = field(default_factory=list)
+    booking: Dict[str, Any] = field(default_factory=dict)   # booking flow: method, time (no contact data)
 
     @classmethod
-    def from_slots(cls, flow, asking, facts, skipped) -> "State":
-        return cls(flow if flow in FLOWS else None, asking, dict(facts or {}), list(skipped or []))
+    def from_slots(cls, flow, asking, facts, skipped, booking=None) -> "State":
+        return cls(flow if flow in FLOWS else None, asking, dict(facts or {}), list(skipped or []),
+                   dict(booking or {}))
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Reply:
     messages: List[Message]
     assessment: Optional[Dict[str, Any]] = None
     urgent: bool = False
+    booking_ops: List[Dict[str, Any]] = field(default_factory=list)   # for the booking store
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -97,6 +101,10 @@ def _next(state: State, today: Optional[date]):
 
 def pending_question(state: State, today: Optional[date] = None) -> Optional[Message]:
     """The question to ask again after an interruption (another topic mid-flow)."""
+    if state.flow == "booking":
+        from debt_rules import booking
+
+        return booking.pending(state)
     if state.flow in ("diagnosis", "overpayment") and state.asking:
         q = _next(state, today)
         if q is not None:
@@ -186,6 +194,7 @@ def render_assessment(a: Dict[str, Any]) -> List[Message]:
     elif eligible is False:
         out.append(Message("収入か資産が法テラスの基準を超えるため、費用立替えは使えない可能性があります。"))
     out.append(Message(knowledge.notice(), [
+        Button("無料相談を予約する", "request_booking"),
         Button("費用を知りたい", "ask_cost", {"procedure": primary} if primary else {}),
         Button("スタッフに相談したい", "request_human"),
         Button("最初からやり直す", "start_over"),
@@ -216,6 +225,7 @@ def _finish_overpayment(state: State, messages: List[Message], today: Optional[d
                             "完済している場合は早めの確認が大切です。"))
     messages.append(Message(knowledge.notice(), [
         Button("引き直し計算をする", "request_recalculation"),
+        Button("無料相談を予約する", "request_booking"),
         Button("スタッフに相談したい", "request_human"),
         Button("自分に合う方法を診断", "request_diagnosis"),
     ]))
@@ -442,6 +452,10 @@ def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -
 
 
 def stop(state: State) -> Reply:
+    if state.flow == "booking":
+        from debt_rules import booking
+
+        return booking.cancel(state)
     was = state.flow
     state.flow = None
     state.asking = None

@@ -59,7 +59,7 @@ REQUIRED_TOPICS = (
 )
 
 # Buttons may also lead to these intents, which start a guided flow instead of a text.
-FLOW_INTENTS = frozenset({"request_diagnosis"})
+FLOW_INTENTS = frozenset({"request_diagnosis", "request_booking", "withdraw_booking"})
 
 TITLE_MAX = 20      # LINE quick-reply label limit
 MESSAGES_MAX = 5    # LINE: at most 5 messages per reply

@@ -29,9 +29,11 @@ DEBT_INTENTS = [
     "ask_lawsuit_seizure", "ask_stop_collection", "ask_card_after", "ask_gambling_debt",
     "ask_consultation_tips", "ask_negotiation_tips", "ask_servicer",
 ]
-CATALOGUE = set(CONVERSATION_INTENTS) | set(DEBT_INTENTS)
+# Added by issue #9 (consultation booking); guided flows, not prepared texts.
+BOOKING_INTENTS = ["request_booking", "withdraw_booking"]
+CATALOGUE = set(CONVERSATION_INTENTS) | set(DEBT_INTENTS) | set(BOOKING_INTENTS)
 # Answered by a guided flow or by the NLU, not by a prepared text.
-NOT_TOPICS = {"affirm", "deny", "dont_know", "inform", "request_diagnosis"}
+NOT_TOPICS = {"affirm", "deny", "dont_know", "inform", "request_diagnosis", *BOOKING_INTENTS}
 MUST_HAVE_TOPIC = sorted((CATALOGUE - NOT_TOPICS) | {"fallback"})
 
 PROCEDURES = ["voluntary_settlement", "individual_rehabilitation", "bankruptcy",
@@ -200,7 +202,7 @@ def test_buttons_lead_to_known_intents(where, answer):
     for b in answer.buttons:
         assert 1 <= len(b["title"]) <= 20, f"{where}: {b['title']}"
         assert b["intent"] in CATALOGUE, f"{where}: {b['intent']} is not an intent of intents.md"
-        assert b["intent"] == "request_diagnosis" or knowledge.has_topic(b["intent"])
+        assert b["intent"] in knowledge.FLOW_INTENTS or knowledge.has_topic(b["intent"])
         assert isinstance(b["entities"], dict)
         if "procedure" in b["entities"]:
             assert b["entities"]["procedure"] in PROCEDURES
@@ -238,7 +240,8 @@ def test_distress_reply_gives_the_three_hotlines_first():
 def test_handoff_invents_no_phone_number_and_offers_an_appointment():
     text = "".join(knowledge.topic("request_human").messages)
     assert not re.search(r"\d{2,4}-\d{2,4}-\d{3,4}", text)
-    assert "相談予約" in text and "スタッフ" in text and "この会話" in text
+    assert "相談の予約" in text and "スタッフ" in text and "この会話" in text
+    assert knowledge.topic("request_human").buttons[0]["intent"] == "request_booking"
 
 
 def test_lawsuit_answer_says_urgent_first_and_why_the_deadline_matters():

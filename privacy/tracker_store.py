@@ -1,0 +1,99 @@
+"""Rasa's SQL tracker store, minus the visitors' contact data.
+
+A booking asks for a phone number or e-mail address and a name. Those values belong in
+the booking request only (staff_console/bookings.py), where withdrawing deletes them; a
+transcript in Rasa's ``events`` table is kept for staff, exported, searched and indexed,
+so nothing there may hold them. Before new events are written this store:
+
+* replaces the text of a visitor message that answered a booking question for a phone
+  number, e-mail address or name (``debt_rules.booking.is_private_answer``, judged with
+  the ``asking`` slot as it was when the message arrived) with ``REDACTED_ANSWER``, and
+  drops its entities;
+* replaces the text of a bot message flagged ``private`` (the booking summary, sent by
+  the actions with ``private=True``) with ``REDACTED_SUMMARY``;
+* masks any other phone number or e-mail address in a visitor message
+  (``debt_rules.booking.mask_contacts``).
+
+Only what is *stored* changes: the actions and the channels saw the real text during the
+turn, which is all the booking needs. Used from endpoints as
+``type: privacy.tracker_store.RedactingSQLTrackerStore`` with the SQL store's keys
+(runner/stack.py writes it).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Dict, Iterator, List, Optional
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import BotUttered, Event, Restarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from debt_rules.booking import contact_spans, is_private_answer, mask_contacts
+
+logger = logging.getLogger(__name__)
+
+REDACTED_ANSWER = "［予約の連絡先・お名前（予約申込みにのみ保存）］"
+REDACTED_SUMMARY = "［予約内容の確認（お名前・連絡先は予約申込みにのみ保存）］"
+
+
+def redact_user(event: UserUttered, asking: Optional[str]) -> Event:
+    text = event.text or ""
+    intent = (event.intent or {}).get("name")
+    spans = []
+    if is_private_answer(asking, intent, text):
+        new_text, keep_entities = REDACTED_ANSWER, False
+    else:
+        spans = contact_spans(text)
+        if not spans:
+            return event
+        new_text, keep_entities = mask_contacts(text), True
+    data: Dict[str, Any] = copy.deepcopy(event.as_dict())
+    data["text"] = new_text
+    parse = data.get("parse_data") or {}
+    parse["text"] = new_text
+    # entities found inside a masked number or address would leak it (the others stay;
+    # their offsets refer to the visitor's original text)
+    parse["entities"] = [] if not keep_entities else [
+        e for e in parse.get("entities") or []
+        if not any(s < (e.get("end") or 0) and (e.get("start") or 0) < t for s, t, _ in spans)]
+    data["parse_data"] = parse
+    return Event.from_parameters(data)
+
+
+def redact_bot(event: BotUttered) -> Event:
+    if not (event.metadata or {}).get("private"):
+        return event
+    data = copy.deepcopy(event.as_dict())
+    data["text"] = REDACTED_SUMMARY
+    return Event.from_parameters(data)
+
+
+def redacted(events: List[Event], start: int) -> Iterator[Event]:
+    """``events[start:]`` as they may be stored, judging each visitor message by the
+    ``asking`` slot set before it."""
+    asking: Optional[str] = None
+    for i, event in enumerate(events):
+        if i >= start:
+            if isinstance(event, UserUttered):
+                yield redact_user(event, asking)
+            elif isinstance(event, BotUttered):
+                yield redact_bot(event)
+            else:
+                yield event
+        if isinstance(event, SlotSet) and event.key == "asking":
+            asking = event.value
+        elif isinstance(event, Restarted):
+            asking = None
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose stored events never hold booking contact data."""
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        new = list(super()._additional_events(session, tracker))
+        if not new:
+            return iter(())
+        events = list(tracker.events)
+        return redacted(events, len(events) - len(new))
