@@ -83,11 +83,11 @@ def format_phone(digits: str, groups: Optional[List[str]] = None) -> Optional[st
     free dial, and 10-digit landlines (0 + area code + subscriber number)."""
     if not digits.isdigit():
         return None
+    if re.fullmatch(r"0800\d{7}", digits):      # free dial before 080: 080-0 is not a mobile
+        return f"{digits[:4]}-{digits[4:7]}-{digits[7:]}"
     if re.fullmatch(r"0[5789]0\d{8}", digits):
         return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
     if re.fullmatch(r"0120\d{6}", digits):
-        return f"{digits[:4]}-{digits[4:7]}-{digits[7:]}"
-    if re.fullmatch(r"0800\d{7}", digits):
         return f"{digits[:4]}-{digits[4:7]}-{digits[7:]}"
     if re.fullmatch(r"0[1-9]\d{8}", digits) and not re.match(r"0[5789]0", digits):
         if groups and len(groups) == 3 and "".join(groups) == digits and len(groups[2]) == 4:
@@ -110,7 +110,7 @@ def parse_phone(text: str) -> Optional[str]:
 def parse_email(text: str) -> Optional[str]:
     """The first well-formed e-mail address in ``text`` (domain in lower case), or None."""
     for m in _EMAIL_CANDIDATE.finditer(text or ""):
-        cand = _nfkc(m.group(0)).strip(".")
+        cand = _nfkc(m.group(0)).rstrip(".")      # a sentence's full stop, not a leading dot
         found = _EMAIL.match(cand)
         if not found or ".." in cand or len(cand) > 254:
             continue
@@ -173,7 +173,7 @@ def parse_name(text: str) -> Optional[str]:
     """A name or nickname from the visitor's answer, or None when it does not look like one."""
     t = _nfkc(text).strip().strip("「」『』\"'")
     t = _NAME_PREFIX.sub("", t)
-    t = _NAME_SUFFIX.sub("", t).strip()
+    t = _NAME_SUFFIX.sub("", t).strip().strip("「」『』\"'").strip()
     t = re.sub(r"\s+", " ", t)
     if not t or len(t) > MAX_NAME or not _LETTER.search(t):
         return None
