@@ -133,7 +133,8 @@ def text_nowhere(path, needle: str) -> bool:
     """No column of any table holds ``needle``."""
     con = sqlite3.connect(path)
     try:
-        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                    "AND sql NOT LIKE 'CREATE VIRTUAL%'"):  # FTS data: own tables
             for row in con.execute(f'SELECT * FROM "{table}"'):
                 if any(isinstance(c, str) and needle in c for c in row):
                     return False
