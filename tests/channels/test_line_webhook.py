@@ -289,3 +289,48 @@ def test_figures():
     print("\nLINE figures:", {k: (round(median(v), 3) if isinstance(v, list) else round(v, 3))
                               for k, v in FIGURES.items()})
     assert max(FIGURES.get("webhook_answer_s", [0])) < 1.0
+
+
+# -- consultation booking on LINE (issue 9) ---------------------------------------------
+def test_booking_on_line_offers_this_chat_and_confirms_with_a_summary(webhook, fake_line, line_stack):
+    import sqlite3
+
+    user = new_user()
+
+    def say(text=None, postback=None):
+        token, mark = new_token(), fake_line.mark()
+        if postback is None:
+            ev = text_event(user, token, text)
+        else:
+            ev = base_event("postback", user, token)
+            ev["postback"] = {"data": postback}
+        assert webhook.post([ev])[0] == 200
+        call = fake_line.wait_reply(token, since=mark)
+        assert_within_line_limits(call)
+        return call
+
+    def choose(call, label):
+        for item in call.quick_reply:
+            if item["action"]["label"] == label:
+                return say(postback=item["action"]["data"])
+        raise AssertionError(f"no {label!r} in {[i['action']['label'] for i in call.quick_reply]}")
+
+    call = say("相談を予約したい")
+    assert "このLINEで" in [i["action"]["label"] for i in call.quick_reply]
+    call = choose(call, "このLINEで")
+    call = choose(call, "土曜 10〜16時")
+    call = say("はなこです")
+    assert "このLINEのトーク" in "".join(call.texts) and "はなこ 様" in "".join(call.texts)
+    call = choose(call, "同意して申し込む")
+    text = "\n".join(call.texts)
+    con = sqlite3.connect(line_stack.var_dir / "rasa.db")
+    try:
+        ((ref, method, phone, email, channel),) = con.execute(
+            "SELECT ref, contact_method, phone, email, channel FROM console_bookings WHERE sender_id = ?",
+            (pseudonym_of(user),)).fetchall()
+    finally:
+        con.close()
+    assert (method, phone, email, channel) == ("line", None, None, "line")
+    assert f"受付番号：{ref}" in text and "土曜 10〜16時" in text and "はなこ 様" in text
+    assert "このLINEのトークでご連絡します" in text
+    assert "予約を取り消す" in [i["action"]["label"] for i in call.quick_reply]
