@@ -1,6 +1,9 @@
 """Exports: conversations as CSV and JSONL with personal data masked, and intent
 corrections as Rasa NLU training data (YAML) ready to add to ``data/nlu/``.
 
+Booking requests as CSV: the contact value, name and anything the visitor typed are masked
+(090-****-5678, t***@example.com, 山＊＊); the 受付番号 stays so staff can find the request.
+
 Masking (staff_console/masking.py): sender ids become stable pseudonyms (HMAC with a key kept
 in console_state, never exported), and names, phone numbers, e-mail addresses, postal codes,
 addresses and LINE ids in any text are replaced by labels such as ［電話番号］. Money
@@ -15,14 +18,14 @@ import json
 import re
 import secrets
 from datetime import datetime
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import sqlalchemy as sa
 
 from staff_console import queries, transcript
-from staff_console.db import Database, state
+from staff_console.db import Database, bookings, state
 from staff_console.labels import JST
-from staff_console.masking import mask_text, mask_value, pseudonym
+from staff_console.masking import mask_text, mask_value, masked_contact, masked_name, pseudonym
 
 PSEUDONYM_KEY = "pseudonym_key"
 CSV_COLUMNS = ["conversation", "channel", "started_jst", "last_jst", "visitor_messages", "intents",
@@ -79,6 +82,51 @@ def conversations_csv(db: Database, f: queries.Filters, counter: Dict[str, int])
         buf.truncate()
     if buf.getvalue():
         yield buf.getvalue()
+
+
+BOOKING_COLUMNS = ["ref", "created_jst", "status", "contact_method", "contact_masked", "name_masked",
+                   "preferred_time", "primary_recommendation", "debt_total", "urgent", "distress", "consented_jst"]
+
+
+def booking_filter(status: Optional[str]):
+    """Requests only (drafts are never shown to staff), optionally of one status."""
+    cond = [bookings.c.status != "draft"]
+    if status:
+        cond.append(bookings.c.status == status)
+    return cond
+
+
+def count_bookings(db: Database, status: Optional[str] = None) -> int:
+    with db.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(bookings)
+                            .where(*booking_filter(status))).scalar() or 0
+
+
+def bookings_csv(db: Database, status: Optional[str], counter: Dict[str, int], batch: int = 500) -> Iterator[str]:
+    """Oldest first, read in batches by id in short read transactions."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    yield "\ufeff"
+    writer.writerow(BOOKING_COLUMNS)
+    last_id = 0
+    while True:
+        with db.read() as conn:
+            rows = conn.execute(sa.select(bookings).where(*booking_filter(status), bookings.c.id > last_id)
+                                .order_by(bookings.c.id).limit(batch)).fetchall()
+        if not rows:
+            break
+        for r in rows:
+            writer.writerow([_cell(v) for v in (
+                r.ref, iso_jst(r.created_at), r.status, r.contact_method or "",
+                masked_contact(r.contact_method, r.phone, r.email), masked_name(r.name),
+                mask_text(r.preferred_time or ""), r.primary_rec or "",
+                "" if r.debt_total is None else int(r.debt_total), int(bool(r.urgent)), int(bool(r.distress)),
+                iso_jst(r.consented_at))])
+            counter["n"] = counter.get("n", 0) + 1
+        last_id = rows[-1].id
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
 
 
 def masked_messages(events) -> List[Dict]:

@@ -1,7 +1,8 @@
-"""Japanese labels for what the console shows (channels, procedures, intents, flags)."""
+"""Japanese labels for what the console shows (channels, procedures, intents, flags, bookings)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
@@ -11,6 +12,10 @@ CHANNELS = {"socketio": "ウェブ", "line": "LINE", "rest": "REST"}
 
 # the engine's own labels, so the console and the bot always name a procedure alike
 from debt_rules.diagnose import texts as _engine_texts  # noqa: E402
+from debt_rules.diagnose import yen as _engine_yen  # noqa: E402
+from staff_console.bookings import METHOD_LABELS as BOOKING_METHODS  # noqa: E402,F401
+from staff_console.bookings import STATUS_LABELS as BOOKING_STATUSES  # noqa: E402,F401
+from staff_console.bookings import STATUSES as BOOKING_STATUS_ORDER  # noqa: E402,F401
 
 PROCEDURES = dict(_engine_texts()["labels"]["procedure"])
 FITS = {"recommended": "向いている", "possible": "検討できる", "unsuitable": "難しい"}
@@ -51,6 +56,15 @@ AUDIT_ACTIONS = {
     "correct_intent": "インテント修正", "delete_correction": "修正の取り消し",
     "create_user": "ユーザー作成", "reset_password": "パスワード再設定", "set_admin": "権限変更",
     "set_active": "有効・無効の変更", "unlock_user": "ロック解除", "view_audit": "監査ログの閲覧",
+    "view_booking": "予約申込みの閲覧", "set_booking_status": "予約の状態変更",
+    "export_bookings": "予約申込みの書き出し",
+}
+
+# the assessment summary stored with a booking request (debt_rules.booking.summary)
+BOOKING_SUMMARY = {
+    "primary": "推奨された手続き", "debt_total": "借金の合計", "urgent": "緊急（訴訟・差押え）",
+    "urgent_notes": "緊急の内容", "distress": "要配慮（つらさ）", "handoff": "担当者希望",
+    "legal_aid": "法テラスの援助",
 }
 
 
@@ -68,6 +82,63 @@ def procedure_label(value: Optional[str]) -> str:
 
 def intent_label(value: Optional[str]) -> str:
     return INTENTS.get(value or "", "")
+
+
+def yen(value) -> str:
+    """3000000 → 「300万円」, as the bot says it; 「—」 when unknown."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return _engine_yen(int(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def booking_status_label(value: Optional[str]) -> str:
+    return BOOKING_STATUSES.get(value or "", value or "—")
+
+
+def booking_method_label(value: Optional[str]) -> str:
+    return BOOKING_METHODS.get(value or "", value or "—")
+
+
+def _yes_no(value) -> str:
+    return "あり" if value else "なし"
+
+
+def booking_summary(summary) -> list:
+    """(label, text) pairs for every key of a booking's summary, known keys first, in
+    readable Japanese; unknown keys keep their name. Texts are plain strings (escaped by
+    the template)."""
+    if not isinstance(summary, dict):
+        return []
+    out = []
+    for key in list(BOOKING_SUMMARY) + sorted(k for k in summary if k not in BOOKING_SUMMARY):
+        if key not in summary:
+            continue
+        value = summary[key]
+        if key == "primary":
+            text = procedure_label(value) if value else "未診断"
+        elif key == "debt_total":
+            text = yen(value)
+        elif key in ("urgent", "distress", "handoff"):
+            text = _yes_no(value)
+        elif key == "urgent_notes":
+            if not value:
+                continue
+            text = "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        elif key == "legal_aid":
+            text = {True: "対象となる見込み", False: "対象外の見込み"}.get(value, "判断できず")
+        elif isinstance(value, bool):
+            text = _yes_no(value)
+        elif isinstance(value, (list, tuple)):
+            text = "、".join(str(v) for v in value) or "—"
+        elif isinstance(value, dict):
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = "—" if value is None else str(value)
+        out.append((BOOKING_SUMMARY.get(key, key), text))
+    return out
 
 
 def jst(ts: Optional[float], fmt: str = "%Y-%m-%d %H:%M") -> str:

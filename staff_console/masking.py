@@ -9,6 +9,9 @@ staff and the bot's trainers need. Full-width digits and hyphens are recognised 
 
 This is pattern matching: it errs on the side of masking (「私は会社員です」 becomes
 「私は［氏名］です」), and a name written with no cue at all cannot be recognised.
+
+Booking requests (staff_console/bookings.py) keep contact data in fields of their own; the
+booking export masks those fields by shape instead: 090-****-5678, t***@example.com, 山＊＊.
 """
 
 from __future__ import annotations
@@ -99,6 +102,49 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: mask_value(v) for k, v in value.items()}
     return value
+
+
+def masked_name(name: Any) -> str:
+    """「山田太郎」 → 「山＊＊」: enough to tell two requests apart, not to identify anyone."""
+    if not isinstance(name, str) or not name.strip():
+        return ""
+    return name.strip()[0] + "＊＊"
+
+
+def masked_phone(phone: Any) -> str:
+    """「090-1234-5678」 → 「090-****-5678」: the middle group hidden. A number stored
+    without hyphens keeps at most its first three and last four digits, and at least four
+    digits are always hidden."""
+    if not isinstance(phone, str) or not phone:
+        return ""
+    groups = phone.split("-")
+    if len(groups) == 3:
+        return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) <= 8:
+        return "*" * len(digits)
+    head = min(3, len(digits) - 8)
+    return digits[:head] + "*" * (len(digits) - head - 4) + digits[-4:]
+
+
+def masked_email(email: Any) -> str:
+    """「taro.yamada@example.com」 → 「t***@example.com」."""
+    if not isinstance(email, str) or "@" not in email:
+        return ""
+    local, domain = email.split("@", 1)
+    return f"{local[:1]}***@{domain}"
+
+
+def masked_contact(method: Any, phone: Any = None, email: Any = None) -> str:
+    """The contact value of a booking request, masked; a LINE request has no value of its
+    own (staff answer in the LINE talk)."""
+    if method == "phone":
+        return masked_phone(phone)
+    if method == "email":
+        return masked_email(email)
+    if method == "line":
+        return "LINEのトーク"
+    return ""
 
 
 def pseudonym(sender_id: str, key: bytes) -> str:
