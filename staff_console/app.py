@@ -35,7 +35,7 @@ from flask import (Flask, Response, abort, flash, g, redirect, render_template, 
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from staff_console import auth, exports, labels, queries, review, transcript
+from staff_console import auth, bookings, exports, labels, queries, review, transcript
 from staff_console.config import ROOT, Settings, load_settings
 from staff_console.db import Database
 from staff_console.migrate import upgrade
@@ -176,6 +176,7 @@ def create_app(settings: Optional[Settings] = None, db: Optional[Database] = Non
             return redirect(url_for("login", next=target))
         if g.user is not None:
             g.queue_size = queries.queue_size(db)
+            g.bookings_new = bookings.counts(db)["new"]
         return None
 
     @app.after_request
@@ -291,7 +292,8 @@ def create_app(settings: Optional[Settings] = None, db: Optional[Database] = Non
         audit("view_conversation", sender_id)
         return render_template("transcript.html", sender_id=sender_id, row=row, turns=transcript.build(events),
                                cut=cut, mark=mark, tags=tag_rows, notes=note_rows, corrections=corr,
-                               intents=intents, in_queue=_in_queue(row, mark))
+                               intents=intents, in_queue=_in_queue(row, mark),
+                               booking_requests=bookings.open_requests(db, sender_id))
 
     def _in_queue(row, mark) -> bool:
         if row is None or not (row.handoff or row.distress) or row.attention_first_at is None:
@@ -400,6 +402,75 @@ def create_app(settings: Optional[Settings] = None, db: Optional[Database] = Non
             days = 30
         days = days if days in (7, 30, 90, 365) else 30
         return render_template("dashboard.html", d=queries.dashboard(db, days))
+
+    # -- booking requests (staff_console/bookings.py) ---------------------------------------
+    booking_page_size = 50
+    booking_gone = ("この予約申込みは見つかりません。訪問者が取り消した可能性があります"
+                    "（取り消された申込みは、お名前と連絡先ごと削除されます）。")
+
+    def booking_status_arg(value: Optional[str]) -> str:
+        """A status to filter by, or "" for every request (a draft is never one of them)."""
+        return value if value in bookings.STATUSES else ""
+
+    def booking_or_404(ref: str) -> dict:
+        row = bookings.get(db, ref=ref) if 0 < len(ref) <= 16 else None
+        if row is None or row["status"] == "draft":       # drafts are the visitor's, not staff's
+            abort(404, description=booking_gone)
+        return row
+
+    @app.get("/bookings")
+    def booking_list():
+        status = booking_status_arg(request.args.get("status"))
+        counts = bookings.counts(db)
+        total = counts[status] if status else sum(counts.values())
+        pages = max(1, -(-total // booking_page_size))
+        try:
+            page_no = max(1, min(int(request.args.get("page", "1")), pages))
+        except ValueError:
+            page_no = 1
+        rows = bookings.queue(db, status or None, limit=booking_page_size, offset=(page_no - 1) * booking_page_size)
+        return render_template("bookings.html", rows=rows, counts=counts, status=status, total=total,
+                               page=page_no, pages=pages)
+
+    @app.get("/bookings/<ref>")
+    def booking_detail(ref: str):
+        row = booking_or_404(ref)
+        audit("view_booking", ref)
+        return render_template("booking.html", b=row, summary_items=labels.booking_summary(row["summary"]),
+                               statuses=bookings.STATUSES)
+
+    @app.post("/bookings/<ref>/status")
+    def booking_status(ref: str):
+        new = request.form.get("status", "")
+        before = bookings.get(db, ref=ref) if 0 < len(ref) <= 16 else None
+        if before is None or before["status"] == "draft":
+            flash(booking_gone, "error")
+            return redirect(url_for("booking_list"), code=303)
+        old = before["status"]
+        if new == old:
+            flash(f"状態はすでに「{labels.booking_status_label(new)}」です。")
+            return redirect(url_for("booking_detail", ref=ref), code=303)
+        try:
+            bookings.set_status(db, ref, new, g.user.username)
+        except bookings.BookingError as exc:
+            flash(str(exc), "error")
+            gone = bookings.get(db, ref=ref) is None
+            return redirect(url_for("booking_list") if gone else url_for("booking_detail", ref=ref), code=303)
+        audit("set_booking_status", ref, {"from": old, "to": new})
+        flash(f"受付番号 {ref} の状態を「{labels.booking_status_label(old)}」から"
+              f"「{labels.booking_status_label(new)}」に変更しました。")
+        return redirect(url_for("booking_detail", ref=ref), code=303)
+
+    @app.post("/export/bookings")
+    def export_bookings():
+        status = booking_status_arg(request.form.get("status"))
+        audit("export_bookings", None, {"format": "csv", "status": status or "all",
+                                        "requests": exports.count_bookings(db, status or None)})
+        stamp = datetime.now(labels.JST).strftime("%Y%m%d-%H%M")
+        resp = Response(stream_with_context(exports.bookings_csv(db, status or None, {})),
+                        mimetype="text/csv; charset=utf-8")
+        resp.headers["Content-Disposition"] = f'attachment; filename="bookings-{stamp}.csv"'
+        return resp
 
     # -- exports ---------------------------------------------------------------------------
     @app.post("/export/conversations")
