@@ -133,3 +133,80 @@ def test_staff_member_in_a_browser(console_server, chromium_path, tmp_path):  # 
         assert dialogs == [], dialogs
         assert errors == [], errors
         browser.close()
+
+
+@pytest.fixture
+def booking_server(tmp_path, domain):
+    """A console with one conversation that ended in a booking request (written through the
+    store's own API, as the action server does)."""
+    from staff_console import bookings, migrate
+    from staff_console.config import load_settings
+    from staff_console.db import Database
+
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    store = helpers.tracker_store(url, domain)
+    now = time.time() - 600
+    helpers.save_events(store, "web-booker", session_start(now) + [
+        user("相談を予約したい", "request_booking", 0.95, ts=now + 1),
+        bot("ご連絡の方法を選んでください。", ts=now + 2)])
+    store.engine.dispose()
+    db = Database(load_settings(database_url=url, var_dir=tmp_path, secret_key="x" * 32, background_refresh=False))
+    migrate.upgrade(db)
+    bookings.update_draft(db, "web-booker", channel="socketio", contact_method="phone", phone="090-1234-5678",
+                          name="山田太郎", preferred_time="平日 10時〜12時")
+    row = bookings.submit(db, "web-booker", consent_text="連絡に同意します。",
+                          summary={"primary": "voluntary_settlement", "debt_total": 2000000, "urgent": True})
+    db.dispose()
+    helpers.create_console_user(url, tmp_path, "staff", helpers.DEFAULT_PASSWORD)
+    server = helpers.start_console(url, tmp_path)
+    yield server, row["ref"]
+    server.stop()
+
+
+def test_staff_member_works_a_booking_request(booking_server, chromium_path):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server, ref = booking_server
+    base = server.url
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP",
+                                   timezone_id="Asia/Tokyo").new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/login")
+        page.fill("#username", "staff")
+        page.fill("#password", helpers.DEFAULT_PASSWORD)
+        page.click("button[type=submit]")
+        # the menu shows one new request; the queue shows who to call and when
+        nav = page.get_by_role("navigation", name="メニュー").get_by_role("link", name="予約")
+        expect(nav).to_contain_text("1")
+        nav.click()
+        expect(page).to_have_url(f"{base}/bookings")
+        row = page.locator("table.bookings tbody tr")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("山田太郎")
+        expect(row).to_contain_text("090-1234-5678")
+        expect(row).to_contain_text("緊急")
+        expect(row).to_contain_text("任意整理")
+        expect(row).to_contain_text("200万円")
+        page.screenshot(path=str(ARTIFACTS / "bookings.png"))
+
+        page.get_by_role("link", name=ref).click()
+        expect(page).to_have_url(f"{base}/bookings/{ref}")
+        expect(page.locator(".consent-text")).to_have_text("連絡に同意します。")
+        page.select_option("#status", label="連絡済み")
+        page.get_by_role("button", name="変更する").click()
+        expect(page.locator(".flash")).to_contain_text("「新規」から「連絡済み」に変更しました")
+        expect(page.locator("aside .st-contacted")).to_have_text("連絡済み")
+        page.screenshot(path=str(ARTIFACTS / "booking.png"), full_page=True)
+
+        # the conversation is one click away, and links back
+        page.get_by_role("link", name="会話を見る").click()
+        expect(page.locator(".user-text").first).to_have_text("相談を予約したい")
+        expect(page.locator(".booking-link")).to_contain_text(f"{ref}（連絡済み）")
+        page.goto(base + "/bookings")
+        expect(nav).not_to_contain_text("1")
+        assert errors == [], errors
+        browser.close()
