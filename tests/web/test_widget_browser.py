@@ -361,3 +361,32 @@ def test_phone_layout(web_stack, new_page, artifacts):
         assert page.locator(".dc-qr:visible").first.bounding_box()["height"] >= 40
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "phone-375x740-chat.png"))
+
+
+def test_booking_in_the_widget_shows_the_summary(web_stack, new_page, artifacts):
+    """Issue 9: a visitor books by buttons and typing; the widget shows the summary with the
+    reference number, and the transcript Rasa stored holds neither the address nor the name."""
+    page = new_page()
+    chat = Chat(page, web_stack.url).load().open()
+    chat.wait_online()
+
+    def press(title):
+        before = len(chat.bot_texts())
+        page.locator(".dc-qr:visible", has_text=title).first.click()
+        return chat.wait_bot_after(before)
+
+    chat.ask("相談の予約をしたい")
+    titles = page.locator(".dc-qr:visible").all_inner_texts()
+    assert "メール" in titles and "このLINEで" not in titles      # LINE only on LINE
+    press("メール")
+    chat.ask("sakura.widget@example.jp")
+    press("平日 13〜17時")
+    summary = "\n".join(chat.ask("さくら"))
+    assert "sakura.widget@example.jp" in summary and "さくら 様" in summary
+    done = "\n".join(press("同意して申し込む"))
+    assert re.search(r"受付番号：B[A-Z2-9]{7}", done), done
+    assert "平日 13〜17時" in done and "メールでご連絡します" in done
+    page.screenshot(path=str(artifacts / "desktop-1280x800-booking.png"))
+    stored = " ".join(e["text"] for e in web_stack.user_events(chat.session_id))
+    assert "sakura.widget" not in stored and "さくら" not in stored
+    assert not page.errors, page.errors
