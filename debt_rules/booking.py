@@ -144,23 +144,6 @@ def mask_contacts(text: str) -> str:
     return "".join(out) + text[last:] if out else text
 
 
-def masked_phone(phone: Optional[str]) -> str:
-    """090-****-5678: for exports and lists."""
-    if not phone:
-        return ""
-    groups = phone.split("-")
-    if len(groups) == 3:
-        return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
-
-
-def masked_email(email: Optional[str]) -> str:
-    if not email or "@" not in email:
-        return ""
-    local, domain = email.split("@", 1)
-    return f"{local[:1]}***@{domain}"
-
-
 # ---- names -----------------------------------------------------------------------
 
 _NAME_PREFIX = re.compile(r"^(?:私の名前は|わたしの名前は|名前は|なまえは|私は|わたしは|僕は|ぼくは|俺は)\s*")

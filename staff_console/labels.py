@@ -62,8 +62,8 @@ AUDIT_ACTIONS = {
 
 # the assessment summary stored with a booking request (debt_rules.booking.summary)
 BOOKING_SUMMARY = {
-    "primary": "推奨された手続き", "debt_total": "借金の合計", "urgent": "緊急（訴訟・差押え）",
-    "urgent_notes": "緊急の内容", "distress": "要配慮（つらさ）", "handoff": "担当者希望",
+    "primary": "推奨された手続き", "debt_total": "借金の合計", "urgent": "至急（訴訟・差押え）",
+    "urgent_notes": "至急の内容", "distress": "要配慮（つらさ）", "handoff": "担当者希望",
     "legal_aid": "法テラスの援助",
 }
 

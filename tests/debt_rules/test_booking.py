@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from debt_rules import booking
 from debt_rules.booking import (
     CONSENT_TEXT, Context, captures, contact_spans, is_private_answer, mask_contacts,
-    masked_email, masked_phone, parse_email, parse_name, parse_phone, parse_time,
+    parse_email, parse_name, parse_phone, parse_time,
 )
 from debt_rules.dialogue import State
 
@@ -75,9 +75,20 @@ def test_masking_removes_every_digit_of_a_phone_number_around_any_text(digits, b
 
 
 @given(mobile)
-def test_masked_phone_shows_only_the_prefix_and_the_last_four(digits):
-    shown = masked_phone(f"{digits[:3]}-{digits[3:7]}-{digits[7:]}")
+def test_the_console_masks_a_parsed_number_to_prefix_and_last_four(digits):
+    from staff_console.masking import masked_phone
+
+    shown = masked_phone(parse_phone(digits))
     assert shown == f"{digits[:3]}-****-{digits[7:]}"
+
+
+@given(st.sampled_from(["03", "06"]), st.text("0123456789", min_size=8, max_size=8))
+def test_every_masked_landline_hides_at_least_four_digits(area, rest):
+    from staff_console.masking import masked_phone
+
+    for stored in (parse_phone(area + rest), area + rest):
+        shown = masked_phone(stored)
+        assert sum(c.isdigit() for c in shown) <= 6 and shown.endswith(rest[-4:])
 
 
 # ---- e-mail addresses ------------------------------------------------------------------
@@ -111,6 +122,8 @@ def test_any_well_formed_address_is_read_and_masked(address):
     assert parse_email(f"連絡は{address}へ") == address
     masked = mask_contacts(f"連絡は {address} へ")
     assert address not in masked and "［メールアドレス］" in masked
+    from staff_console.masking import masked_email
+
     assert masked_email(address) == f"{address[0]}***@{address.split('@')[1]}"
 
 

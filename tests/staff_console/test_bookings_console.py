@@ -111,10 +111,10 @@ def test_queue_lists_requests_urgent_first_and_never_drafts(booked, console):
     # what staff need to call: name, contact, preferred time, recommendation, amount, badges
     row = html.split(f'href="/bookings/{booked["urgent"]["ref"]}"')[1].split("</tr>")[0]
     assert "佐藤花子" in row and "taro.yamada@example.com" in row and "メール" in row
-    assert "自己破産" in row and "300万円" in row and ">緊急<" in row and ">新規<" in row
+    assert "自己破産" in row and "300万円" in row and ">至急<" in row and ">新規<" in row
     row = html.split(f'href="/bookings/{booked["distress"]["ref"]}"')[1].split("</tr>")[0]
     assert "080-2222-3333" in row and 'href="tel:08022223333"' in row and ">要配慮<" in row
-    assert "任意整理" in row and "150万円" in row and ">緊急<" not in row
+    assert "任意整理" in row and "150万円" in row and ">至急<" not in row
     row = html.split(f'href="/bookings/{booked["line"]["ref"]}"')[1].split("</tr>")[0]
     assert "LINE" in row and "いつでも" in row and "—" in row     # no diagnosis, no amount
     row = html.split(f'href="/bookings/{booked["done"]["ref"]}"')[1].split("</tr>")[0]
@@ -161,8 +161,8 @@ def test_detail_shows_consent_and_assessment_summary(booked, console):
     assert CONSENT_TEXT in html
     assert f'同意日時：<time class="consented-at">{jst_seconds(booked["urgent"]["consented_at"])}</time>' in html
     summary = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td class="pre">([^<]*)</td></tr>', html))
-    assert summary == {"推奨された手続き": "自己破産", "借金の合計": "300万円", "緊急（訴訟・差押え）": "あり",
-                       "緊急の内容": URGENT_NOTE, "要配慮（つらさ）": "なし", "担当者希望": "なし",
+    assert summary == {"推奨された手続き": "自己破産", "借金の合計": "300万円", "至急（訴訟・差押え）": "あり",
+                       "至急の内容": URGENT_NOTE, "要配慮（つらさ）": "なし", "担当者希望": "なし",
                        "法テラスの援助": "対象となる見込み"}
     assert "佐藤花子" in html and "taro.yamada@example.com" in html and "平日 10時〜12時" in html
     assert f'href="/conversations/urgent"' in html

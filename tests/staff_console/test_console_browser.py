@@ -188,7 +188,7 @@ def test_staff_member_works_a_booking_request(booking_server, chromium_path):  #
         expect(row).to_have_count(1)
         expect(row).to_contain_text("山田太郎")
         expect(row).to_contain_text("090-1234-5678")
-        expect(row).to_contain_text("緊急")
+        expect(row).to_contain_text("至急")
         expect(row).to_contain_text("任意整理")
         expect(row).to_contain_text("200万円")
         page.screenshot(path=str(ARTIFACTS / "bookings.png"))
