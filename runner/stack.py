@@ -38,6 +38,8 @@ DEFAULT_PORTS = {
     "web": ("WEB_PORT", 8080),
     "console": ("CONSOLE_PORT", 8090),
 }
+# seconds the action server keeps an idle connection from Rasa open (see Stack.__init__)
+ACTION_SERVER_KEEP_ALIVE = 120
 # Optional processes: started when their package exists. Each is
 # `python -m <module> --port N` and answers GET /healthz with 200 once ready.
 OPTIONAL_SERVICES = {
@@ -78,21 +80,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# Rasa's SQLTrackerStore that keeps booking contact data out of the stored events
-TRACKER_STORE_TYPE = "privacy.tracker_store.RedactingSQLTrackerStore"
-
-
 def tracker_store_config(database_url: Optional[str], sqlite_path: Path) -> Dict:
-    """Tracker store settings (SQL keys) from a SQLAlchemy URL, SQLite by default."""
+    """Rasa's SQLTrackerStore settings from a SQLAlchemy URL, SQLite by default."""
     if not database_url:
-        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": str(sqlite_path)}
+        return {"type": "SQL", "dialect": "sqlite", "db": str(sqlite_path)}
     from sqlalchemy.engine.url import make_url
 
     url = make_url(database_url)
     if url.drivername.startswith("sqlite"):
-        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": url.database}
+        return {"type": "SQL", "dialect": "sqlite", "db": url.database}
     cfg = {
-        "type": TRACKER_STORE_TYPE,
+        "type": "SQL",
         "dialect": url.drivername,
         "url": url.host or "127.0.0.1",
         "db": url.database,
@@ -109,6 +107,7 @@ def tracker_store_config(database_url: Optional[str], sqlite_path: Path) -> Dict
 # Rasa's RedisLockStore takes only a letters-and-digits prefix and silently falls back to
 # its bare "lock:" keys for anything else (an underscore included), so check it here.
 DEFAULT_REDIS_KEY_PREFIX = "debtassistant"
+LOCK_STORE_TYPE = "runner.lock_store.AtomicRedisLockStore"
 
 
 def redis_key_prefix(env: Dict[str, str]) -> str:
@@ -121,13 +120,14 @@ def redis_key_prefix(env: Dict[str, str]) -> str:
 
 def lock_store_config(redis_url: Optional[str],
                       key_prefix: str = DEFAULT_REDIS_KEY_PREFIX) -> Optional[Dict]:
-    """Rasa's RedisLockStore: keys are ``<key_prefix>:lock:<conversation id>``."""
+    """Rasa's Redis lock store made atomic for several Rasa servers (runner/lock_store.py);
+    keys are ``<key_prefix>:lock:<conversation id>``."""
     if not redis_url:
         return None
     from urllib.parse import urlparse
 
     u = urlparse(redis_url)
-    cfg = {"type": "redis", "url": u.hostname or "127.0.0.1", "port": u.port or 6379,
+    cfg = {"type": LOCK_STORE_TYPE, "url": u.hostname or "127.0.0.1", "port": u.port or 6379,
            "db": int((u.path or "/0").strip("/") or 0), "key_prefix": key_prefix}
     if u.password:
         cfg["password"] = u.password
@@ -206,10 +206,15 @@ class Stack:
                 "actions", "アクションサーバー",
                 [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
                  "--port", str(self.action_port)],
-                # VAR_DIR: booking requests go to the console's tables in the same database
-                self.action_port, "/health", "/health", {**base_env, "VAR_DIR": str(self.var_dir)},
+                self.action_port, "/health", "/health", base_env,
             ),
         ]
+        # rasa-sdk 3.6's Sanic drops an idle keep-alive connection after 5 s, Rasa's aiohttp
+        # client reuses one for up to 15 s: a request sent on a connection the action server
+        # is closing fails ("Cannot write to closing transport") and the visitor gets no
+        # answer. Seen under load in tests/scale; rasa-sdk later raised it to 120 s too.
+        actions = self.services[0]
+        actions.env = {**actions.env, "SANIC_KEEP_ALIVE_TIMEOUT": str(ACTION_SERVER_KEEP_ALIVE)}
         for i, port in enumerate(self.rasa_ports, start=1):
             self.services.append(Service(
                 "rasa" if i == 1 else f"rasa{i}",

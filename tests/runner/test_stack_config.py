@@ -49,7 +49,7 @@ def test_two_rasa_servers_share_action_server_and_endpoints(tmp_path):
     assert len({s.label for s in stack.services}) == 3          # the operator can tell them apart
     ep = endpoints(stack)
     assert ep["action_endpoint"]["url"] == "http://127.0.0.1:15055/webhook"
-    assert ep["tracker_store"]["db"] == "debt" and ep["lock_store"]["type"] == "redis"
+    assert ep["tracker_store"]["db"] == "debt" and ep["lock_store"]["type"] == "runner.lock_store.AtomicRedisLockStore"
 
 
 def test_extra_rasa_ports_and_env_count(tmp_path):
@@ -79,9 +79,14 @@ def rasa_lock_store(stack: Stack):
     return LockStore.create(read_endpoint_config(str(stack.runtime / "endpoints.yml"), "lock_store"))
 
 
-def test_default_redis_key_prefix_is_kept_by_rasa(tmp_path):
+def test_lock_store_is_the_atomic_one_with_the_default_prefix(tmp_path):
+    from runner.lock_store import AtomicRedisLockStore
+
     store = rasa_lock_store(make(tmp_path, SHARED))
+    assert isinstance(store, AtomicRedisLockStore)
     assert store.key_prefix == "debtassistant:lock:"
+    kw = store.red.connection_pool.connection_kwargs
+    assert (kw["host"], kw["port"], kw["db"]) == ("127.0.0.1", 6379, 0)
 
 
 def test_redis_key_prefix_from_env(tmp_path):
@@ -95,3 +100,12 @@ def test_prefix_rasa_would_ignore_is_refused(tmp_path, prefix):
     # Rasa silently drops a prefix that is not letters and digits and shares bare "lock:" keys
     with pytest.raises(StartupError, match="REDIS_KEY_PREFIX"):
         make(tmp_path, {**SHARED, "REDIS_KEY_PREFIX": prefix})
+
+
+def test_action_server_keeps_idle_connections_longer_than_rasa_reuses_them(tmp_path):
+    # Rasa's aiohttp client reuses an idle connection for up to 15 s; Sanic's default 5 s
+    # made requests fail under load (tests/scale)
+    stack = make(tmp_path)
+    actions = next(s for s in stack.services if s.name == "actions")
+    assert int(actions.env["SANIC_KEEP_ALIVE_TIMEOUT"]) > 15
+    assert "SANIC_KEEP_ALIVE_TIMEOUT" not in next(s for s in stack.services if s.name == "rasa").env
