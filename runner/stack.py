@@ -80,17 +80,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Rasa's SQLTrackerStore that keeps booking contact data out of the stored events
+TRACKER_STORE_TYPE = "privacy.tracker_store.RedactingSQLTrackerStore"
+
+
 def tracker_store_config(database_url: Optional[str], sqlite_path: Path) -> Dict:
-    """Rasa's SQLTrackerStore settings from a SQLAlchemy URL, SQLite by default."""
+    """Tracker store settings (SQL keys) from a SQLAlchemy URL, SQLite by default."""
     if not database_url:
-        return {"type": "SQL", "dialect": "sqlite", "db": str(sqlite_path)}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": str(sqlite_path)}
     from sqlalchemy.engine.url import make_url
 
     url = make_url(database_url)
     if url.drivername.startswith("sqlite"):
-        return {"type": "SQL", "dialect": "sqlite", "db": url.database}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": url.database}
     cfg = {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": url.drivername,
         "url": url.host or "127.0.0.1",
         "db": url.database,
@@ -206,7 +210,8 @@ class Stack:
                 "actions", "アクションサーバー",
                 [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions",
                  "--port", str(self.action_port)],
-                self.action_port, "/health", "/health", base_env,
+                # VAR_DIR: booking requests go to the console's tables in the same database
+                self.action_port, "/health", "/health", {**base_env, "VAR_DIR": str(self.var_dir)},
             ),
         ]
         # rasa-sdk 3.6's Sanic drops an idle keep-alive connection after 5 s, Rasa's aiohttp
