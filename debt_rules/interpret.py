@@ -66,9 +66,20 @@ class Interpretation:
 _CORRECTION = r"やっぱり|やはり|訂正|間違え|間違い|じゃなくて|ではなく|でなく|修正|正しくは|本当は"
 
 
+# an amount just before these is the monthly income: 「毎月15万円の給料」
+_TAKE_HOME_AFTER = r"^\s*(?:円|万円|万)?\s*(?:ほど|くらい|ぐらい|程度)?の?(?:手取り|収入|給料|給与|月収|年金)"
+# amounts of living costs are not a fact the diagnosis asks for: 「家賃5万円」
+_EXPENSE_BEFORE = r"(?:家賃|生活費|食費|光熱費|水道代|電気代|ガス代|携帯代|通信費|養育費|学費|保育料|管理費)(?:は|が|で)?\s*(?:月|毎月|月々)?\s*$"
+
+
 def _amount_field(text: str, start: int, pending: Optional[str], value: int = 0,
-                  known: Optional[Dict[str, Any]] = None) -> str:
+                  known: Optional[Dict[str, Any]] = None, end: Optional[int] = None) -> Optional[str]:
+    """Which fact an amount in ``text`` at ``start`` answers, or None (a living cost)."""
     window = text[max(0, start - 12):start]
+    if re.search(_EXPENSE_BEFORE, window):
+        return None
+    if end is not None and re.search(_TAKE_HOME_AFTER, text[end:end + 12]):
+        return "monthly_take_home"
     if re.search(_CORRECTION, text) and not any(re.search(p, window) for p, _ in _AMOUNT_HINTS):
         # 「やっぱり300万でした」 corrects the earlier amount nearest in scale
         answered = [f for f in AMOUNT_FIELDS if (known or {}).get(f)]
@@ -158,8 +169,9 @@ def interpret(
                 merged.append(t)
         result.updates["lender_types"] = coerce_fact("lender_types", merged)
     for e in by_type.get("amount", []):
-        name = _amount_field(text, e.get("start", 0) or 0, pending, int(e["value"]), known)
-        result.updates[name] = coerce_fact(name, int(e["value"]))
+        name = _amount_field(text, e.get("start", 0) or 0, pending, int(e["value"]), known, e.get("end"))
+        if name is not None:
+            result.updates[name] = coerce_fact(name, int(e["value"]))
     for e in by_type.get("percent", []):
         result.updates["rate_percent"] = coerce_fact("rate_percent", float(e["value"]))
     for e in by_type.get("year", []):

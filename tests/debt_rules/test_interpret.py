@@ -104,3 +104,24 @@ def test_couple_with_children():
     s = text.index("2人")
     got = facts("household_size", text, entities=[{"entity": "count", "value": 2, "start": s, "end": s + 2}])
     assert got == {"household_size": 4}
+
+
+@pytest.mark.parametrize("text, surface, value", [
+    ("はい、毎月153000円の給料があります", "153000円", 153_000),
+    ("月15万くらいの手取りです", "15万", 150_000),
+])
+def test_an_amount_followed_by_salary_words_is_the_income_not_a_correction(text, surface, value):
+    known = {"debt_total": 3_000_000, "monthly_capacity": 50_000}
+    assert facts("stable_income", text, intent="affirm",
+                 entities=[amount_at(text, surface, value)], known=known) == {
+        "monthly_take_home": value, "stable_income": True}
+
+
+@pytest.mark.parametrize("text, surface", [
+    ("いいえ、家賃50300円の賃貸です", "50300円"),
+    ("生活費が月12万かかります", "12万"),
+])
+def test_living_costs_are_not_taken_as_debt_or_capacity(text, surface):
+    known = {"debt_total": 3_000_000, "monthly_capacity": 50_000}
+    got = facts("owns_home", text, intent="deny", entities=[amount_at(text, surface, 1)], known=known)
+    assert "debt_total" not in got and "monthly_capacity" not in got
