@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 # the staff console tests' PostgreSQL check and admin connection (same server, same rules)
-from tests.staff_console.conftest import IN_CI, PG_HOST, PG_PORT, PG_USER, _pg_admin, postgres_available  # noqa: F401
+from tests.staff_console.conftest import IN_CI, fresh_postgres_database, postgres_available  # noqa: F401
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -42,18 +42,8 @@ def redis_available() -> bool:
 @pytest.fixture(scope="module")
 def scale_database(postgres_available):
     """A fresh PostgreSQL database scale_test_<random>, dropped after the module."""
-    import sqlalchemy as sa
-
-    name = f"scale_test_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database("scale_test") as url:
+        yield url
 
 
 class RedisKeys:

@@ -10,12 +10,13 @@ conversations into it; ``make_console_user`` creates an account with the real
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Iterator, Optional
 
 import pytest
 
@@ -53,12 +54,13 @@ def postgres_available() -> bool:
         pytest.skip(msg)
 
 
-@pytest.fixture
-def postgres_url(postgres_available):
-    """A fresh PostgreSQL database console_test_<random>, dropped after the test."""
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database ``<prefix>_<random>`` (its URL), dropped afterwards even
+    when connections to it are still open."""
     import sqlalchemy as sa
 
-    name = f"console_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -68,6 +70,13 @@ def postgres_url(postgres_available):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_available):
+    """A fresh PostgreSQL database console_test_<random>, dropped after the test."""
+    with fresh_postgres_database("console_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
