@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.render import send_messages, topic_messages
-from debt_rules import dialogue, knowledge
+from debt_rules import booking, dialogue, knowledge
 
 FLOW_FOR_INTENT = {
     "request_diagnosis": "diagnosis",
@@ -136,5 +136,12 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        state = state_of(tracker)
+        intent, text, entities, _ = message_of(tracker)
+        if booking.captures(state, intent, text):
+            # 「電話でお願いします」 while the booking asks how to contact: the answer, not a handoff
+            from actions.booking import run_step
+
+            return run_step(dispatcher, tracker, state, intent, text, entities)
         send_messages(dispatcher, topic_messages(knowledge.topic("request_human")))
         return [SlotSet("handoff_requested", True)]

@@ -33,8 +33,10 @@ STEPS = ("booking_method", "booking_phone", "booking_email", "booking_time", "bo
 PRIVATE_STEPS = ("booking_phone", "booking_email", "booking_name")
 # Messages with these intents are never taken as a booking answer (and never redacted):
 # safety first, and the visitor's way out.
-NEVER_CAPTURED = {"express_distress", "stop_form", "start_over", "request_human", "withdraw_booking",
-                  "ask_lawsuit_seizure", "request_booking"}
+NEVER_CAPTURED = {"express_distress", "stop_form", "start_over", "withdraw_booking", "ask_lawsuit_seizure"}
+# These are taken only when the message clearly answers the question: 「電話でお願いします」
+# to "how shall we contact you" reads as request_human to the NLU, but is the answer.
+CLEAR_ANSWER_ONLY = {"request_human", "request_booking"}
 
 CONSENT_TEXT = ("ご入力いただいたお名前と連絡先は、このご相談の件で当事務所からご連絡するためだけに使います。"
                 "広告やほかの目的には使わず、第三者にも渡しません。")
@@ -398,6 +400,12 @@ def captures(state: State, intent: Optional[str], text: str) -> bool:
         return True
     if step == "booking_time" and parse_time(t)[0]:
         return True
+    if step == "booking_method" and len(t) <= 25 and (
+            parse_phone(t) or parse_email(t) or _WANTS_PHONE.search(t) or _WANTS_EMAIL.search(t)
+            or _WANTS_LINE.search(t)):
+        return True
+    if intent in CLEAR_ANSWER_ONLY:
+        return False
     if step == "booking_name":
         return parse_name(t) is not None and len(t) <= 20
     return len(t) <= 25 and not re.search(r"[?？]", t)

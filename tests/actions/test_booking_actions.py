@@ -162,3 +162,17 @@ async def test_database_trouble_is_an_apology_not_a_crash(db_file, monkeypatch):
     v = Visitor()
     msgs, events = await v.run(ActionBookingStart(), "request_booking", "予約したい")
     assert events == [] and "ただいま予約を受け付けられません" in msgs[0]["text"]
+
+
+async def test_denwa_de_to_the_method_question_is_the_answer_not_a_handoff(db_file):
+    """「電話でお願いします」 is request_human to the NLU; mid-booking it answers the question."""
+    from actions.flows import ActionHandoff
+
+    v = Visitor()
+    await v.run(ActionBookingStart(), "request_booking", "相談を予約したい")
+    msgs, events = await v.run(ActionHandoff(), "request_human", "電話でお願いします")
+    assert v.slots["asking"] == "booking_phone" and "電話番号" in msgs[-1]["text"]
+    assert not any(e.get("name") == "handoff_requested" for e in events)
+    # outside a booking it is still a handoff
+    msgs, events = await Visitor(sender="other").run(ActionHandoff(), "request_human", "電話で話したい")
+    assert {"event": "slot", "timestamp": None, "name": "handoff_requested", "value": True} in events

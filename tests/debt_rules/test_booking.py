@@ -315,6 +315,16 @@ def test_an_open_request_is_not_duplicated():
     assert reply.messages[0].buttons[0].intent == "withdraw_booking"
 
 
+@pytest.mark.parametrize("text", ["電話でお願いします", "メールで", "LINEがいいです"])
+def test_a_clear_method_answer_is_taken_even_when_the_nlu_hears_a_wish_for_a_person(text):
+    assert captures(State(flow="booking", asking="booking_method"), "request_human", text)
+
+
+def test_a_wish_for_a_person_that_answers_nothing_is_not_taken():
+    assert not captures(State(flow="booking", asking="booking_name"), "request_human", "人と話したい")
+    assert not captures(State(flow="booking", asking="booking_method"), "request_human", "弁護士さんと直接話したい")
+
+
 def test_safety_and_the_way_out_are_never_taken_as_answers():
     state = State(flow="booking", asking="booking_name")
     assert captures(state, "inform", "田中")
