@@ -441,13 +441,14 @@ def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -
         text = "承知しました。気になることがあれば、いつでも聞いてください。"
     else:
         text = "すみません、うまく読み取れませんでした。次のどちらかについてのご質問でしょうか。"
+    always = [Button("自分に合う方法を診断", "request_diagnosis"), Button("スタッフに相談したい", "request_human")]
     buttons = []
     for r in ranking or []:
         name = r.get("name")
-        if name and name not in _NOT_OFFERED and name != intent \
-                and knowledge.has_topic(name) and len(buttons) < 2:
+        if name and name not in _NOT_OFFERED and name != intent and knowledge.has_topic(name) \
+                and len(buttons) < 2 and all(b.intent != name for b in always + buttons):
             buttons.append(Button(knowledge.topic_title(name), name))
-    buttons += [Button("自分に合う方法を診断", "request_diagnosis"), Button("スタッフに相談したい", "request_human")]
+    buttons += always
     return Reply(state, [Message(text, buttons)])
 
 

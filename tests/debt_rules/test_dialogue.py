@@ -204,3 +204,14 @@ def test_clarify_offers_topics_not_small_talk():
     r = clarify(State(), "nlu_fallback", [{"name": "greet"}, {"name": "thank"}, {"name": "ask_kanpo"}])
     intents = [b.intent for b in r.messages[-1].buttons]
     assert "greet" not in intents and "thank" not in intents and intents[0] == "ask_kanpo"
+
+
+def test_clarify_never_offers_the_same_button_twice():
+    """Seen as a visitor: 「2人です」 after a result offered スタッフに相談したい twice."""
+    from debt_rules.dialogue import clarify
+    r = clarify(State(), "nlu_fallback", [{"name": "request_human"}, {"name": "ask_kanpo"},
+                                          {"name": "ask_cost"}])
+    titles = [b.title for b in r.messages[-1].buttons]
+    assert len(titles) == len(set(titles)), titles
+    assert [b.intent for b in r.messages[-1].buttons] == [
+        "ask_kanpo", "ask_cost", "request_diagnosis", "request_human"]
