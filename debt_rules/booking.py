@@ -322,7 +322,11 @@ def summary(ctx: Context) -> Dict[str, Any]:
     """The assessment summary stored with the request (no contact data)."""
     a = ctx.assessment or {}
     return {
+        "diagnosed": bool(a),
         "primary": a.get("primary"),
+        # when the diagnosis could not decide: the procedures still possible, best first
+        "candidates": [p["procedure"] for p in a.get("procedures") or []
+                       if p.get("fit") in ("recommended", "possible")] if not a.get("primary") else [],
         "debt_total": a.get("debt_total"),
         "urgent": bool(ctx.urgent or a.get("urgent")),
         "urgent_notes": list(a.get("urgent") or []),

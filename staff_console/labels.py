@@ -106,6 +106,18 @@ def _yes_no(value) -> str:
     return "あり" if value else "なし"
 
 
+def recommendation_label(primary, summary=None) -> str:
+    """The diagnosis's recommendation for a booking: the procedure, the candidates when the
+    diagnosis could not decide, or 未診断 when the visitor booked without a diagnosis."""
+    if primary:
+        return procedure_label(primary)
+    summary = summary if isinstance(summary, dict) else {}
+    candidates = [procedure_label(c) for c in summary.get("candidates") or []]
+    if candidates:
+        return "未決定（候補：" + "・".join(candidates) + "）"
+    return "未決定" if summary.get("diagnosed") else "未診断"
+
+
 def booking_summary(summary) -> list:
     """(label, text) pairs for every key of a booking's summary, known keys first, in
     readable Japanese; unknown keys keep their name. Texts are plain strings (escaped by
@@ -118,7 +130,9 @@ def booking_summary(summary) -> list:
             continue
         value = summary[key]
         if key == "primary":
-            text = procedure_label(value) if value else "未診断"
+            text = recommendation_label(value, summary)
+        elif key in ("candidates", "diagnosed"):
+            continue   # part of the recommendation's text
         elif key == "debt_total":
             text = yen(value)
         elif key in ("urgent", "distress", "handoff"):

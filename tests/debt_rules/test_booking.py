@@ -238,8 +238,19 @@ def test_valid_booking_from_offer_to_consent():
     (op,) = reply.booking_ops
     assert op["op"] == "submit" and op["consent_text"] == CONSENT_TEXT
     assert op["summary"]["primary"] == "voluntary_settlement" and op["summary"]["debt_total"] == 3_000_000
-    assert op["summary"]["legal_aid"] is True
-    assert "phone" not in repr(op["summary"]) or "090" not in repr(op["summary"])
+    assert op["summary"]["legal_aid"] is True and op["summary"]["diagnosed"] is True
+    assert op["summary"]["candidates"] == []          # decided: no candidates needed
+    assert "090" not in repr(op["summary"])           # no contact data in the summary
+
+
+def test_an_undecided_diagnosis_keeps_its_candidates_in_the_summary():
+    ctx = Context(assessment={"primary": None, "debt_total": 2_400_000, "procedures": [
+        {"procedure": "individual_rehabilitation", "fit": "possible"},
+        {"procedure": "bankruptcy", "fit": "possible"},
+        {"procedure": "voluntary_settlement", "fit": "unsuitable"}]})
+    s = booking.summary(ctx)
+    assert s["diagnosed"] and s["candidates"] == ["individual_rehabilitation", "bankruptcy"]
+    assert booking.summary(Context())["diagnosed"] is False
 
 
 def test_a_bad_phone_number_is_asked_again_politely_then_corrected():

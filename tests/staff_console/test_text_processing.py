@@ -118,3 +118,20 @@ def test_corrections_yaml_is_rasa_training_data(tmp_path):
     assert len(data.intent_examples) == 4
     assert not data.entity_examples  # the bracketed text was not read as an entity annotation
     assert "090-1234" not in text
+
+
+@pytest.mark.parametrize("primary, summary, shown", [
+    ("bankruptcy", {}, "自己破産"),
+    (None, {"diagnosed": True, "candidates": ["individual_rehabilitation", "bankruptcy"]},
+     "未決定（候補：個人再生・自己破産）"),
+    (None, {"diagnosed": True, "candidates": []}, "未決定"),
+    (None, {"diagnosed": False}, "未診断"),
+    (None, None, "未診断"),
+])
+def test_a_booking_shows_what_the_diagnosis_recommended_or_could_not_decide(primary, summary, shown):
+    """Seen in the console: a visitor whose diagnosis named two candidates showed as 未診断."""
+    from staff_console.labels import booking_summary, recommendation_label
+
+    assert recommendation_label(primary, summary) == shown
+    rows = dict(booking_summary({**(summary or {}), "primary": primary}))
+    assert rows["推奨された手続き"] == shown and "candidates" not in rows and "diagnosed" not in rows
