@@ -84,6 +84,7 @@ def create_app(settings: Optional[Settings] = None, db: Optional[Database] = Non
     if migrate:
         upgrade(db)
     app = Flask("staff_console", root_path=str(HERE), template_folder="templates", static_folder="static")
+    app.json.ensure_ascii = False   # slot values in Japanese, not \u escapes (tojson stays HTML-safe)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="console_session",

@@ -58,9 +58,11 @@ def seeded(console):
         action("action_start_flow", t()), slot("assessment", ASSESSMENT, t()),
         slot("diagnosis_primary", "individual_rehabilitation", t()),
         bot("診断結果：いちばん検討しやすいのは「個人再生」です。", ts=t()),
-        user("裁判所から訴状が届いた", "ask_lawsuit_seizure", 0.9, ts=t()), slot("urgent_flag", True, t())])
+        user("裁判所から訴状が届いた", "ask_lawsuit_seizure", 0.9, ts=t()), slot("urgent_flag", True, t()),
+        slot("booking", {"channel": "rest", "time": "平日 17〜19時"}, t())])
     console.add("xss", session_start(t()) + [user(XSS_SCRIPT, "out_of_scope", 0.4, ts=t()),
-                                             user(XSS_IMG, "out_of_scope", 0.4, ts=t())])
+                                             user(XSS_IMG, "out_of_scope", 0.4, ts=t()),
+                                             slot("booking", {"time": XSS_SCRIPT}, t())])
     console.add("personal", session_start(t()) + [user(PERSONAL, "inform", 0.7, channel="line", ts=t()),
                                                   bot("ありがとうございます。", ts=t())])
     console.refresh()
@@ -297,6 +299,7 @@ def test_transcript_shows_what_the_bot_understood(seeded):
     assert "diagnosis_primary" in html and "urgent_flag" in html
     assert "診断結果（assessment）" in html and "個人再生" in html and "3,000,000円" in html
     assert "診断結果：いちばん検討しやすいのは「個人再生」です。" in html
+    assert "平日 17〜19時" in html and "\\u5e73" not in html     # slot values readable, not \u escapes
     refused = client.get("/conversations/web-refused").get_data(as_text=True)
     assert "債権者に断られた" in refused and "/inform" in refused          # buttons the bot offered
     assert "ask_voluntary_settlement" in refused                           # runner-up intent
