@@ -17,6 +17,16 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def store_label(stack) -> str:
+    """Where conversations go: the SQLite file, or the database URL without its password."""
+    url = stack.env.get("DATABASE_URL")
+    if not url:
+        return str(stack.var_dir / "rasa.db")
+    from sqlalchemy.engine.url import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def main() -> int:
     try:
         model = ensure_model()
@@ -42,7 +52,7 @@ def main() -> int:
     width = max(_width(s.label) for s in stack.services) + 2
     for svc in stack.services:
         print(f"  {svc.label}{' ' * (width - _width(svc.label))}{svc.url}{svc.public_path}")
-    print(f"  モデル: {model.name}   会話の保存先: {stack.runtime / 'endpoints.yml'}")
+    print(f"  モデル: {model.name}   会話の保存先: {store_label(stack)}（設定: {stack.runtime / 'endpoints.yml'}）")
     print("\n試す: curl -s -XPOST localhost:%d/webhooks/rest/webhook "
           "-d '{\"sender\":\"me\",\"message\":\"こんにちは\"}'\n" % stack.rasa_port, flush=True)
     try:

@@ -109,3 +109,14 @@ def test_action_server_keeps_idle_connections_longer_than_rasa_reuses_them(tmp_p
     actions = next(s for s in stack.services if s.name == "actions")
     assert int(actions.env["SANIC_KEEP_ALIVE_TIMEOUT"]) > 15
     assert "SANIC_KEEP_ALIVE_TIMEOUT" not in next(s for s in stack.services if s.name == "rasa").env
+
+
+def test_make_run_names_where_conversations_are_stored_without_a_password(tmp_path):
+    from types import SimpleNamespace
+
+    from runner.__main__ import store_label
+
+    assert store_label(SimpleNamespace(env={}, var_dir=tmp_path)) == str(tmp_path / "rasa.db")
+    shown = store_label(SimpleNamespace(env={"DATABASE_URL": "postgresql://debt:s3cret@db:5432/debt"},
+                                        var_dir=tmp_path))
+    assert shown == "postgresql://debt:***@db:5432/debt" and "s3cret" not in shown
