@@ -219,7 +219,7 @@ def start_stock(project: Path, model: Path, run_dir: Path, env: Dict[str, str], 
     import yaml
 
     from runner.model import rasa_bin
-    from runner.stack import Service, Stack, free_port
+    from runner.stack import Service, Stack, free_port, stop_process_group
 
     (run_dir / "log").mkdir(parents=True, exist_ok=True)
     endpoints = run_dir / "endpoints.yml"
@@ -240,15 +240,7 @@ def start_stock(project: Path, model: Path, run_dir: Path, env: Dict[str, str], 
     svc.proc = proc
 
     def stop() -> None:
-        import signal
-
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_group(proc)
         log.close()
 
     bot = Bot("stock", "stock bot", STOCK_SCRIPT, None, url=svc.url, token=token,

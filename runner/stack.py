@@ -84,6 +84,22 @@ def free_port() -> int:
 TRACKER_STORE_TYPE = "privacy.tracker_store.RedactingSQLTrackerStore"
 
 
+def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Stop a process started with ``start_new_session=True`` and its children: SIGTERM to
+    the group, SIGKILL after ``timeout`` seconds. A process that already ended is left alone."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def tracker_store_config(database_url: Optional[str], sqlite_path: Path) -> Dict:
     """Tracker store settings (SQL keys) from a SQLAlchemy URL, SQLite by default."""
     if not database_url:

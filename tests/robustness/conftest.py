@@ -110,17 +110,11 @@ def wait_port_free(port: int, timeout: float = 20) -> None:
 
 
 def stop_service(stack, name: str) -> None:
-    import os
-    import signal
+    from runner.stack import stop_process_group
 
     svc = next(s for s in stack.services if s.name == name)
-    if svc.proc is not None and svc.proc.poll() is None:
-        os.killpg(svc.proc.pid, signal.SIGTERM)
-        try:
-            svc.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(svc.proc.pid, signal.SIGKILL)
-            svc.proc.wait()
+    if svc.proc is not None:
+        stop_process_group(svc.proc)
     wait_port_free(svc.port)
 
 

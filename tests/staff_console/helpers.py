@@ -11,7 +11,6 @@ import asyncio
 import http.cookiejar
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -133,13 +132,9 @@ class ConsoleServer:
     log: Path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        from runner.stack import stop_process_group
+
+        stop_process_group(self.proc)
 
 
 def start_console(database_url: str, var_dir: Path, timeout: float = 60.0, **env: str) -> ConsoleServer:

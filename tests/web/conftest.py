@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -115,13 +114,9 @@ class WebStack:
 
     def stop_web(self) -> None:
         """Kill the web service (the browser's socket.io connection goes down with it)."""
-        proc = self.web.proc
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        from runner.stack import stop_process_group
+
+        stop_process_group(self.web.proc)
 
     def start_web(self) -> None:
         """Start the web service again, exactly as Stack.start() does."""
