@@ -70,18 +70,28 @@ def redact_bot(event: BotUttered) -> Event:
     return Event.from_parameters(data)
 
 
+def _asking_before(events: List[Event], start: int) -> Optional[str]:
+    """The ``asking`` slot as it was before ``events[start]`` (a per-message save looks back
+    only as far as the last time it was set)."""
+    for event in reversed(events[:start]):
+        if isinstance(event, SlotSet) and event.key == "asking":
+            return event.value
+        if isinstance(event, Restarted):
+            return None
+    return None
+
+
 def redacted(events: List[Event], start: int) -> Iterator[Event]:
     """``events[start:]`` as they may be stored, judging each visitor message by the
     ``asking`` slot set before it."""
-    asking: Optional[str] = None
-    for i, event in enumerate(events):
-        if i >= start:
-            if isinstance(event, UserUttered):
-                yield redact_user(event, asking)
-            elif isinstance(event, BotUttered):
-                yield redact_bot(event)
-            else:
-                yield event
+    asking = _asking_before(events, start)
+    for event in events[start:]:
+        if isinstance(event, UserUttered):
+            yield redact_user(event, asking)
+        elif isinstance(event, BotUttered):
+            yield redact_bot(event)
+        else:
+            yield event
         if isinstance(event, SlotSet) and event.key == "asking":
             asking = event.value
         elif isinstance(event, Restarted):
