@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.render import send_messages
+from actions.state import apply, state_of
 from debt_rules import booking, dialogue
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,6 @@ def perform(tracker: Tracker, reply: dialogue.Reply, ctx: booking.Context) -> di
 def run_step(dispatcher: CollectingDispatcher, tracker: Tracker, state: dialogue.State,
              intent: Optional[str], text: str, entities: List[Dict[str, Any]]) -> List[EventType]:
     """One answer to the pending booking question (called by the flow and topic actions)."""
-    from actions.flows import apply
-
     try:
         ctx = context_of(tracker)
         reply = perform(tracker, booking.step(state, intent, text, entities, ctx), ctx)
@@ -72,8 +71,6 @@ def run_step(dispatcher: CollectingDispatcher, tracker: Tracker, state: dialogue
 
 
 def run_cancel(dispatcher: CollectingDispatcher, tracker: Tracker, state: dialogue.State) -> List[EventType]:
-    from actions.flows import apply
-
     reply = booking.cancel(state)
     try:
         perform(tracker, reply, booking.Context())
@@ -101,8 +98,6 @@ class ActionBookingStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        from actions.flows import apply, state_of
-
         try:
             ctx = context_of(tracker, with_draft=False)
             reply = perform(tracker, booking.start(state_of(tracker), ctx), ctx)

@@ -8,8 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flows import state_of
+from actions.booking import run_step
 from actions.render import send_messages, topic_messages
+from actions.state import state_of
 from debt_rules import booking, dialogue, knowledge
 
 URGENT_INTENTS = {"ask_lawsuit_seizure"}
@@ -29,8 +30,6 @@ class ActionAnswerTopic(Action):
         text = tracker.latest_message.get("text") or ""
         if booking.captures(state, intent, text):
             # a name or an address the NLU took for a topic: it answers the booking question
-            from actions.booking import run_step
-
             return run_step(dispatcher, tracker, state, intent, text,
                             tracker.latest_message.get("entities") or [])
         procedure = next(tracker.get_latest_entity_values("procedure"), None)
