@@ -53,7 +53,7 @@ run: install
 	@$(PY) -m runner
 
 validate: install
-	$(RASA) data validate --domain domain --data data --config config.yml --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings
 
 test: install
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""Consultation booking: slots and the stored draft in, debt_rules.booking call, messages out.
+"""Consultation booking: slots and the stored draft in, conversation.booking_flow call, messages out.
 
 The visitor's contact data goes to the console's booking table (staff_console/bookings.py)
 and nowhere else: not into slots, and the tracker store redacts it from the transcript.
@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.render import send_messages
 from actions.state import apply, state_of
-from debt_rules import booking, dialogue
+from conversation import booking_flow, dialogue
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,11 @@ def _store():
     return bookings
 
 
-def context_of(tracker: Tracker, with_draft: bool = True) -> booking.Context:
-    """What debt_rules.booking needs besides the state (the draft is read from the store)."""
+def context_of(tracker: Tracker, with_draft: bool = True) -> booking_flow.Context:
+    """What conversation.booking_flow needs besides the state (the draft is read from the store)."""
     store = _store()
     db = store.database()
-    return booking.Context(
+    return booking_flow.Context(
         channel=tracker.get_latest_input_channel(),
         draft=(store.get_draft(db, tracker.sender_id) or {}) if with_draft else {},
         assessment=tracker.get_slot("assessment"),
@@ -41,7 +41,7 @@ def context_of(tracker: Tracker, with_draft: bool = True) -> booking.Context:
     )
 
 
-def perform(tracker: Tracker, reply: dialogue.Reply, ctx: booking.Context) -> dialogue.Reply:
+def perform(tracker: Tracker, reply: dialogue.Reply, ctx: booking_flow.Context) -> dialogue.Reply:
     """Carry out the reply's booking operations; a submit adds the confirmation."""
     store = _store()
     db = store.database()
@@ -52,7 +52,7 @@ def perform(tracker: Tracker, reply: dialogue.Reply, ctx: booking.Context) -> di
             store.update_draft(db, tracker.sender_id, **op["fields"])
         elif op["op"] == "submit":
             row = store.submit(db, tracker.sender_id, consent_text=op["consent_text"], summary=op["summary"])
-            reply.messages.extend(booking.confirmation(row, ctx))
+            reply.messages.extend(booking_flow.confirmation(row, ctx))
             log.info("booking %s submitted for %s", row["ref"], tracker.sender_id)
     return reply
 
@@ -62,18 +62,18 @@ def run_step(dispatcher: CollectingDispatcher, tracker: Tracker, state: dialogue
     """One answer to the pending booking question (called by the flow and topic actions)."""
     try:
         ctx = context_of(tracker)
-        reply = perform(tracker, booking.step(state, intent, text, entities, ctx), ctx)
+        reply = perform(tracker, booking_flow.step(state, intent, text, entities, ctx), ctx)
     except Exception:
         log.exception("booking step failed for %s", tracker.sender_id)
-        send_messages(dispatcher, booking.unavailable())
+        send_messages(dispatcher, booking_flow.unavailable())
         return []
     return apply(dispatcher, reply)
 
 
 def run_cancel(dispatcher: CollectingDispatcher, tracker: Tracker, state: dialogue.State) -> List[EventType]:
-    reply = booking.cancel(state)
+    reply = booking_flow.cancel(state)
     try:
-        perform(tracker, reply, booking.Context())
+        perform(tracker, reply, booking_flow.Context())
     except Exception:
         log.exception("discarding the booking draft of %s failed", tracker.sender_id)
     return apply(dispatcher, reply)
@@ -100,10 +100,10 @@ class ActionBookingStart(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         try:
             ctx = context_of(tracker, with_draft=False)
-            reply = perform(tracker, booking.start(state_of(tracker), ctx), ctx)
+            reply = perform(tracker, booking_flow.start(state_of(tracker), ctx), ctx)
         except Exception:
             log.exception("starting a booking failed for %s", tracker.sender_id)
-            send_messages(dispatcher, booking.unavailable())
+            send_messages(dispatcher, booking_flow.unavailable())
             return []
         return apply(dispatcher, reply)
 
@@ -121,9 +121,9 @@ class ActionBookingWithdraw(Action):
             count = store.withdraw(store.database(), tracker.sender_id)
         except Exception:
             log.exception("withdrawing the booking of %s failed", tracker.sender_id)
-            send_messages(dispatcher, booking.unavailable())
+            send_messages(dispatcher, booking_flow.unavailable())
             return []
-        send_messages(dispatcher, booking.withdrawn(count))
+        send_messages(dispatcher, booking_flow.withdrawn(count))
         events: List[EventType] = [SlotSet("booking", None)]
         if tracker.get_slot("flow") == "booking":
             events += [SlotSet("flow", None), SlotSet("asking", None)]

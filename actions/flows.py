@@ -1,4 +1,4 @@
-"""Guided conversations and safety: slots in, debt_rules.dialogue call, messages out."""
+"""Guided conversations and safety: slots in, conversation.dialogue call, messages out."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking import discard_draft, run_cancel, run_step
 from actions.render import send_messages, topic_messages
 from actions.state import apply, message_of, state_of
-from debt_rules import booking, dialogue, knowledge
+from conversation import booking_flow, dialogue
+from debt_rules import knowledge
 
 FLOW_FOR_INTENT = {
     "request_diagnosis": "diagnosis",
@@ -103,7 +104,7 @@ class ActionHandoff(Action):
                   domain: Dict[Text, Any]) -> List[EventType]:
         state = state_of(tracker)
         intent, text, entities, _ = message_of(tracker)
-        if booking.captures(state, intent, text):
+        if booking_flow.captures(state, intent, text):
             # 「電話でお願いします」 while the booking asks how to contact: the answer, not a handoff
             return run_step(dispatcher, tracker, state, intent, text, entities)
         send_messages(dispatcher, topic_messages(knowledge.topic("request_human")))

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from debt_rules.dialogue import Button, Message
+from conversation.model import Button, Message
 
 
 def payload(intent: str, entities: Optional[Dict[str, Any]] = None) -> str:

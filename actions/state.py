@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.render import send_messages
-from debt_rules import dialogue
+from conversation import dialogue
 
 
 def state_of(tracker: Tracker) -> dialogue.State:

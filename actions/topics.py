@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking import run_step
 from actions.render import send_messages, topic_messages
 from actions.state import state_of
-from debt_rules import booking, dialogue, knowledge
+from conversation import booking_flow, dialogue
+from debt_rules import knowledge
 
 URGENT_INTENTS = {"ask_lawsuit_seizure"}
 
@@ -28,7 +29,7 @@ class ActionAnswerTopic(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "fallback"
         state = state_of(tracker)
         text = tracker.latest_message.get("text") or ""
-        if booking.captures(state, intent, text):
+        if booking_flow.captures(state, intent, text):
             # a name or an address the NLU took for a topic: it answers the booking question
             return run_step(dispatcher, tracker, state, intent, text,
                             tracker.latest_message.get("entities") or [])

@@ -139,7 +139,7 @@ def rasa_report(model: Path, out: Path) -> None:
     with open(out / "rasa_test.log", "w", encoding="utf-8") as log:
         subprocess.run(
             [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--model", str(model),
-             "--nlu", str(HELDOUT), "--out", str(out / "rasa"), "--domain", "domain"],
+             "--nlu", str(HELDOUT), "--out", str(out / "rasa"), "--domain", "domain.yml"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False,
         )
 

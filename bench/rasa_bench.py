@@ -568,7 +568,7 @@ def run(args: argparse.Namespace) -> int:
         stock_model = sorted((project / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)[-1]
         if not args.skip_training:
             res["training"] = {}
-            for key, cwd, domain, what in (("ours", ROOT, "domain", "本ボット"),
+            for key, cwd, domain, what in (("ours", ROOT, "domain.yml", "本ボット"),
                                            ("stock", project, "domain.yml", "雛形ボット")):
                 out = work / f"train-{key}"
                 out.mkdir()

@@ -1,4 +1,5 @@
-"""debt_rules: the assistant's rule engine (shared/spec/rules.md). Pure Python, no Rasa.
+"""debt_rules: the assistant's rule engine (docs/rules.md). Pure Python, no Rasa, no
+conversation state, no contact data.
 
 Public API (the Rasa actions and ``python -m debt_rules`` use only these):
 
@@ -12,7 +13,7 @@ Public API (the Rasa actions and ``python -m debt_rules`` use only these):
   -> Question | None`` and :class:`Question` (``field``, ``text``, ``buttons``, ``kind``).
 
 Topic knowledge is the sub-package :mod:`debt_rules.knowledge`; the guided conversations
-are :mod:`debt_rules.dialogue`.
+are the package :mod:`conversation`, which uses this one (never the other way round).
 """
 
 from debt_rules.errors import InputError

@@ -38,13 +38,13 @@ checklist and the 任意整理 refusal-risk texts come from :mod:`debt_rules.kno
 from __future__ import annotations
 
 import datetime as _dt
-import threading
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from debt_rules.errors import (InputError, check_amount, check_bool, check_count, check_enum,
                                check_known_keys, check_mapping, check_percent, check_year)
 from debt_rules.facts import CAUSES, EXCLUDED_TYPES, LENDER_TYPES, OVERPAYMENT_TYPES
+from debt_rules.knowledge import documents_for, refusal_risk_text
+from debt_rules.texts import texts, yen  # noqa: F401  (yen re-exported for callers)
 
 __all__ = ["diagnose", "texts", "PROCEDURES", "PROFILE_FIELDS", "DEBT_FIELDS", "MISSING_ORDER",
            "minimum_repayment", "legal_aid_limits"]
@@ -64,24 +64,6 @@ REC, POS, UNS = "recommended", "possible", "unsuitable"
 _FIT_RANK = {REC: 0, POS: 1, UNS: 2}
 LIKELIHOOD_ORDER = ("likely", "possible", "time_barred", "unknown", "unlikely")
 REHAB_LIMIT = 50_000_000
-
-_DATA = Path(__file__).resolve().parent / "data" / "assessment.yml"
-_lock = threading.Lock()
-_texts: Optional[Dict[str, Any]] = None
-
-
-def texts() -> Dict[str, Any]:
-    """The texts of data/assessment.yml, read once per process."""
-    global _texts
-    if _texts is None:
-        with _lock:
-            if _texts is None:
-                import yaml
-
-                with open(_DATA, encoding="utf-8") as fh:
-                    _texts = yaml.safe_load(fh)
-    return _texts
-
 
 # ---- figures -----------------------------------------------------------------------
 
@@ -196,18 +178,6 @@ def _validate_debts(value: Any, this_year: int) -> List[Dict[str, Any]]:
 
 # ---- formatting ---------------------------------------------------------------------
 
-def yen(n: Optional[int]) -> str:
-    """3000000 -> 「300万円」, 35000 -> 「3万5,000円」, 8000 -> 「8,000円」, None -> 「不明」."""
-    if n is None:
-        return "不明"
-    man, rest = divmod(int(n), 10000)
-    if man and rest:
-        return f"{man:,}万{rest:,}円"
-    if man:
-        return f"{man:,}万円"
-    return f"{rest:,}円"
-
-
 def _pct(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -316,7 +286,6 @@ def diagnose(profile: Dict[str, Any], *, today: Optional[_dt.date] = None) -> Di
         s_reasons.append(R["voluntary_settlement"]["occupation"])
     s_risks: List[str] = []
     if not no_debt:
-        from debt_rules.knowledge import refusal_risk_text
 
         keys = []
         if p.get("seizure_or_lawsuit"):
@@ -451,7 +420,6 @@ def diagnose(profile: Dict[str, Any], *, today: Optional[_dt.date] = None) -> Di
         steps += N["no_debt"]
     if excluded:
         steps.append(T["excluded"])
-    from debt_rules.knowledge import documents_for
 
     household, large_city = p.get("household_size"), p.get("large_city")
     limits = legal_aid_limits(household, bool(large_city)) if household is not None else None

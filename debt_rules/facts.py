@@ -14,6 +14,7 @@ import math
 import unicodedata
 from typing import Any, Dict, List, Optional
 
+from debt_rules.texts import texts
 from debt_rules.errors import MAX_AMOUNT, InputError, is_int
 
 __all__ = ["FACT_FIELDS", "LENDER_TYPES", "EXCLUDED_TYPES", "OVERPAYMENT_TYPES", "CAUSES",
@@ -63,7 +64,6 @@ RATE_MAX = 109.5  # 出資法's old ceiling: anything above is a typing mistake
 
 
 def _labels(kind: str) -> Dict[str, str]:
-    from debt_rules.diagnose import texts
 
     return texts()["labels"][kind]
 

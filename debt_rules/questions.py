@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 from debt_rules.errors import InputError
+from debt_rules.texts import texts
+from debt_rules.diagnose import _legal_aid, diagnose
 from debt_rules.facts import FACT_FIELDS, OVERPAYMENT_TYPES, build_profile, coerce_fact
 
 __all__ = ["Question", "next_question", "DIAGNOSIS_FOLLOW_UPS", "OVERPAYMENT_QUESTIONS", "PURPOSES"]
@@ -70,7 +72,6 @@ class Question:
 
 
 def _question(name: str, facts: Dict[str, Any], *, again: bool = False) -> Question:
-    from debt_rules.diagnose import texts
 
     T = texts()
     b = T["buttons"]
@@ -131,7 +132,6 @@ def next_question(facts: Dict[str, Any], skipped: Iterable[str] = (), *, purpose
             return _question(name, known)
         return None
 
-    from debt_rules.diagnose import _legal_aid, diagnose
 
     profile = build_profile(known)
     a = diagnose(profile, today=today)

@@ -6,13 +6,13 @@ transcript in Rasa's ``events`` table is kept for staff, exported, searched and 
 so nothing there may hold them. Before new events are written this store:
 
 * replaces the text of a visitor message that answered a booking question for a phone
-  number, e-mail address or name (``debt_rules.booking.is_private_answer``, judged with
+  number, e-mail address or name (``privacy.pii.is_private_answer``, judged with
   the ``asking`` slot as it was when the message arrived) with ``REDACTED_ANSWER``, and
   drops its entities;
 * replaces the text of a bot message flagged ``private`` (the booking summary, sent by
   the actions with ``private=True``) with ``REDACTED_SUMMARY``;
 * masks any other phone number or e-mail address in a visitor message
-  (``debt_rules.booking.mask_contacts``).
+  (``privacy.pii.mask_contacts``).
 
 Only what is *stored* changes: the actions and the channels saw the real text during the
 turn, which is all the booking needs. Used from endpoints as
@@ -30,7 +30,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from debt_rules.booking import contact_spans, is_private_answer, mask_contacts
+from privacy.pii import contact_spans, is_private_answer, mask_contacts
 
 logger = logging.getLogger(__name__)
 

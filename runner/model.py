@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 LOGS = ROOT / "var" / "log"
 # what the model depends on (relative to ROOT); directories are walked
-INPUTS = ["config.yml", "domain", "data", "ja_nlu"]
+INPUTS = ["config.yml", "domain.yml", "data", "ja_nlu"]
 SUFFIXES = {".yml", ".yaml", ".py", ".json", ".txt"}
 
 
@@ -67,7 +67,7 @@ def train(path: Path) -> Path:
     print(f"モデルを学習しています（1〜2分）… ログ: {log.relative_to(ROOT)}", flush=True)
     started = time.monotonic()
     cmd = [
-        rasa_bin(), "train", "--config", "config.yml", "--domain", "domain",
+        rasa_bin(), "train", "--config", "config.yml", "--domain", "domain.yml",
         "--data", "data", "--out", str(MODELS), "--fixed-model-name", path.name[: -len(".tar.gz")],
     ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}

@@ -62,9 +62,9 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 
 
 def domain_intents() -> list:
-    """The intents a correction may choose: the bot's domain (domain/*.yml)."""
+    """The intents a correction may choose: the bot's domain (domain.yml)."""
     names = []
-    for path in sorted((ROOT / "domain").glob("*.yml")) + [ROOT / "domain.yml"]:
+    for path in [ROOT / "domain.yml"]:
         if not path.exists():
             continue
         try:

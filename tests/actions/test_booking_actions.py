@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import ActionBookingStart, ActionBookingWithdraw
 from actions.flows import ActionFlowStep, ActionStartOver, ActionStopFlow
-from debt_rules.booking import CONSENT_TEXT
+from conversation.booking_flow import CONSENT_TEXT
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from debt_rules.booking import CONSENT_TEXT
+from conversation.booking_flow import CONSENT_TEXT
 from tests.conftest import RestClient
 from tests.e2e.test_rest_conversations import answer_until_result, buttons, click, joined
 

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from debt_rules import build_profile, diagnose
-from debt_rules.dialogue import yen
+from debt_rules.texts import yen
 from tests.conftest import RestClient
 
 pytestmark = pytest.mark.slow

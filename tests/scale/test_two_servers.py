@@ -19,7 +19,7 @@ import pytest
 
 from channels.rest import APOLOGY
 from debt_rules import build_profile, diagnose
-from debt_rules.dialogue import yen
+from debt_rules.texts import yen
 from tests.conftest import RestClient
 from tests.e2e.test_rest_conversations import answer_until_result, joined
 

@@ -30,7 +30,7 @@ DEFAULT_PASSWORD = "console-test-password"
 def rasa_domain():
     from rasa.shared.core.domain import Domain
 
-    return Domain.load(str(ROOT / "domain"))
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
 def tracker_store(database_url: str, domain=None):

@@ -17,7 +17,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from debt_rules.booking import CONSENT_TEXT
+from conversation.booking_flow import CONSENT_TEXT
 from staff_console import bookings
 from staff_console.db import audit
 from staff_console.labels import jst_seconds

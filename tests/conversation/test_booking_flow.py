@@ -1,7 +1,5 @@
-"""Consultation booking in the rule engine: reading phone numbers, e-mail addresses, times
-and names as visitors type them, masking contact data, and the booking questions from the
-offer to the consent (issue 9). No Rasa, no database: the ops a step returns are what the
-action carries out."""
+"""The booking questions from the offer to the consent (issue 9). No Rasa, no database:
+the ops a step returns are what the action carries out."""
 
 from __future__ import annotations
 
@@ -11,173 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from debt_rules import booking
-from debt_rules.booking import (
-    CONSENT_TEXT, Context, captures, contact_spans, is_private_answer, mask_contacts,
-    parse_email, parse_name, parse_phone, parse_time,
-)
-from debt_rules.dialogue import State
-
-FULL = str.maketrans("0123456789-", "０１２３４５６７８９－")
-
-
-# ---- phone numbers -------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    ("090-1234-5678", "090-1234-5678"),
-    ("09012345678", "090-1234-5678"),
-    ("080 1234 5678", "080-1234-5678"),
-    ("０９０ー１２３４ー５６７８", "090-1234-5678"),      # full-width digits, katakana long vowel
-    ("０７０－１１１１－２２２２", "070-1111-2222"),
-    ("+81 90 1234 5678", "090-1234-5678"),
-    ("+81-90-1234-5678", "090-1234-5678"),
-    ("050-1234-5678", "050-1234-5678"),
-    ("0120-123-456", "0120-123-456"),
-    ("0800-123-4567", "0800-123-4567"),
-    ("03-1234-5678", "03-1234-5678"),
-    ("03(1234)5678", "03-1234-5678"),
-    ("0312345678", "03-1234-5678"),
-    ("045-123-4567", "045-123-4567"),                # the area code as the visitor split it
-    ("0263-12-3456", "0263-12-3456"),
-    ("携帯は090-1234-5678です、よろしく", "090-1234-5678"),
-])
-def test_japanese_phone_numbers_are_read_and_hyphenated(text, expected):
-    assert parse_phone(text) == expected
-
-
-@pytest.mark.parametrize("text", [
-    "", "12345", "090-1234-567", "090-1234-56789", "1234-5678", "123-4567-8901",
-    "0000000000", "借金は300万円です", "2024-01-01", "〒100-0001",
-])
-def test_what_is_not_a_japanese_phone_number_is_refused(text):
-    assert parse_phone(text) is None
-
-
-# 080-0… is not a mobile number: 0800 is free dial (0800-123-4567)
-mobile = st.builds(lambda p, first, rest: p + first + rest, st.sampled_from(["070", "080", "090"]),
-                   st.sampled_from("123456789"), st.text("0123456789", min_size=7, max_size=7))
-
-
-@given(mobile, st.sampled_from(["-", "", " ", "ー", "－", "‐"]), st.booleans())
-def test_any_mobile_number_however_written_reads_back_the_same(digits, sep, full_width):
-    written = sep.join([digits[:3], digits[3:7], digits[7:]])
-    if full_width:
-        written = written.translate(FULL)
-    assert parse_phone(f"番号は{written}です") == f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-
-
-@given(mobile, st.text(st.characters(blacklist_categories=("Cs", "Nd")), max_size=20),
-       st.text(st.characters(blacklist_categories=("Cs", "Nd")), max_size=20))
-def test_masking_removes_every_digit_of_a_phone_number_around_any_text(digits, before, after):
-    written = f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    masked = mask_contacts(f"{before} {written} {after}")
-    assert written not in masked and digits[3:7] not in masked and "［電話番号］" in masked
-
-
-@given(mobile)
-def test_the_console_masks_a_parsed_number_to_prefix_and_last_four(digits):
-    from staff_console.masking import masked_phone
-
-    shown = masked_phone(parse_phone(digits))
-    assert shown == f"{digits[:3]}-****-{digits[7:]}"
-
-
-@given(st.sampled_from(["03", "06"]), st.text("0123456789", min_size=8, max_size=8))
-def test_every_masked_landline_hides_at_least_four_digits(area, rest):
-    from staff_console.masking import masked_phone
-
-    for stored in (parse_phone(area + rest), area + rest):
-        shown = masked_phone(stored)
-        assert sum(c.isdigit() for c in shown) <= 6 and shown.endswith(rest[-4:])
-
-
-# ---- e-mail addresses ------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    ("taro@example.jp", "taro@example.jp"),
-    ("Taro.Yamada+debt@Mail.Example.CO.JP", "Taro.Yamada+debt@mail.example.co.jp"),
-    ("ＴＡＲＯ＠ｅｘａｍｐｌｅ．ｊｐ", "TARO@example.jp"),
-    ("メールは taro_1@example.com でお願いします", "taro_1@example.com"),
-])
-def test_email_addresses_are_read(text, expected):
-    assert parse_email(text) == expected
-
-
-@pytest.mark.parametrize("text", [
-    "taro", "taro@", "@example.jp", "taro@localhost", "a..b@example.jp", "taro@example",
-    "taro@-example.jp", ".taro@example.jp", "たろう@example.jp",
-])
-def test_malformed_email_addresses_are_refused(text):
-    assert parse_email(text) is None
-
-
-emails = st.builds(lambda local, host, tld: f"{local}@{host}.{tld}",
-                   st.from_regex(r"[a-z0-9]([a-z0-9_+]{0,14}[a-z0-9])?", fullmatch=True),
-                   st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True),
-                   st.sampled_from(["jp", "com", "co.jp", "ne.jp", "org"]))
-
-
-@given(emails)
-def test_any_well_formed_address_is_read_and_masked(address):
-    assert parse_email(f"連絡は{address}へ") == address
-    masked = mask_contacts(f"連絡は {address} へ")
-    assert address not in masked and "［メールアドレス］" in masked
-    from staff_console.masking import masked_email
-
-    assert masked_email(address) == f"{address[0]}***@{address.split('@')[1]}"
-
-
-@given(st.text(max_size=200))
-@settings(max_examples=300)
-def test_masking_never_fails_and_leaves_no_contact(text):
-    masked = mask_contacts(text)
-    assert contact_spans(masked) == []
-    if not contact_spans(text):
-        assert masked == text
-
-
-# ---- preferred times from the office hours -------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    ("火曜の午後", "火曜 13〜17時"),
-    ("平日の夜", "平日 17〜19時"),
-    ("月曜 15時", "月曜 15時ごろ"),
-    ("夕方6時ごろ", "平日 18時ごろ"),
-    ("週末", "土曜 10〜16時"),
-    ("いつでも大丈夫です", "いつでもよい"),
-])
-def test_preferred_times_are_read_within_office_hours(text, expected):
-    assert parse_time(text) == (expected, None)
-
-
-@pytest.mark.parametrize("text, why", [
-    ("日曜", "日曜・祝日はお休みです。"),
-    ("平日の朝7時", "その日時は受付時間外です。"),
-    ("明日", "ご希望の日時が読み取れませんでした。"),
-])
-def test_times_the_office_cannot_take_are_explained(text, why):
-    assert parse_time(text) == (None, why)
-
-
-def test_time_buttons_come_from_the_office_hours_file():
-    labels = [b.title for b in booking.time_buttons()]
-    assert labels == ["平日 10〜12時", "平日 13〜17時", "平日 17〜19時", "土曜 10〜16時", "いつでもよい"]
-    assert parse_time("", "saturday") == ("土曜 10〜16時", None)
-
-
-# ---- names ------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    ("田中です", "田中"), ("たなか", "たなか"), ("私は山田花子と申します", "山田花子"),
-    ("「はなこ」でお願いします", "はなこ"), ("Taro", "Taro"),
-])
-def test_names_and_nicknames_are_read(text, expected):
-    assert parse_name(text) == expected
-
-
-@pytest.mark.parametrize("text", ["1234", "？？", "a@b.jp", "", "あ" * 31, "090-1234-5678"])
-def test_what_is_not_a_name_is_refused(text):
-    assert parse_name(text) is None
+from conversation import booking_flow as booking
+from conversation.booking_flow import CONSENT_TEXT, Context, captures
+from conversation.model import State
+from booking.office_hours import parse_time
+from privacy.pii import is_private_answer, mask_contacts, parse_phone
 
 
 # ---- the booking questions ------------------------------------------------------------------
@@ -354,3 +190,9 @@ def test_confirmation_names_the_reference_and_how_to_withdraw():
     assert "メールでご連絡します" in summary.text
     assert "このご相談の件に限ります" in hint.text and hint.buttons[0].intent == "withdraw_booking"
     assert re.search("削除", hint.text)
+
+
+def test_time_buttons_come_from_the_office_hours_file():
+    labels = [b.title for b in booking.time_buttons()]
+    assert labels == ["平日 10〜12時", "平日 13〜17時", "平日 17〜19時", "土曜 10〜16時", "いつでもよい"]
+    assert parse_time("", "saturday") == ("土曜 10〜16時", None)

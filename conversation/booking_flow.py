@@ -2,14 +2,12 @@
 
 The booking questions are few on purpose: how to be contacted (phone, e-mail, or LINE when
 the visitor is on LINE), preferred days and times from the office's hours
-(``data/office_hours.yml``), a name or nickname, and consent worded plainly for this
+(booking/office_hours.py), a name or nickname, and consent worded plainly for this
 consultation only. 「やめる」 at any point cancels and nothing is kept.
 
 Personal values (phone, e-mail, name) never go into the conversation state: a step returns
-them as a *draft update* the action stores in the console's booking table
-(staff_console/bookings.py), and the tracker store keeps them out of the transcript
-(privacy/tracker_store.py uses :func:`is_private_answer` and :func:`mask_contacts`).
-No Rasa import.
+them as a *draft update* the action stores in the booking table (booking/store.py), and the
+tracker store keeps them out of the transcript (privacy/pii.py). No Rasa import.
 """
 
 from __future__ import annotations
@@ -18,186 +16,23 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
-import yaml
-
-from debt_rules.dialogue import Button, Message, Reply, State
-
-DATA = Path(__file__).resolve().parent / "data" / "office_hours.yml"
+from booking.office_hours import office_hours, parse_time
+from conversation.model import Button, Message, Reply, State
+from debt_rules.diagnose import texts, yen
+from privacy.pii import CLEAR_ANSWER_ONLY, NEVER_CAPTURED, parse_email, parse_name, parse_phone
 
 STEPS = ("booking_method", "booking_phone", "booking_email", "booking_time", "booking_name",
          "booking_consent")
-PRIVATE_STEPS = ("booking_phone", "booking_email", "booking_name")
-# Messages with these intents are never taken as a booking answer (and never redacted):
-# safety first, and the visitor's way out.
-NEVER_CAPTURED = {"express_distress", "stop_form", "start_over", "withdraw_booking", "ask_lawsuit_seizure"}
-# These are taken only when the message clearly answers the question: 「電話でお願いします」
-# to "how shall we contact you" reads as request_human to the NLU, but is the answer.
-CLEAR_ANSWER_ONLY = {"request_human", "request_booking"}
-
 CONSENT_TEXT = ("ご入力いただいたお名前と連絡先は、このご相談の件で当事務所からご連絡するためだけに使います。"
                 "広告やほかの目的には使わず、第三者にも渡しません。")
 METHOD_LABELS = {"phone": "電話", "email": "メール", "line": "LINE"}
 WITHDRAW_HINT = "お申し込みを取り消したいときは「予約を取り消したい」と送ってください。連絡先をすぐに削除します。"
 
 
-# ---- phone numbers and e-mail addresses ----------------------------------------------
-
-_HYPHENS = "-‐‑‒–—―−ー－ｰ─━"
-_H = re.escape(_HYPHENS)
-_PHONE_CANDIDATE = re.compile(
-    r"(?:[+＋][8８][1１][\s" + _H + r"]?[(（]?[0０]?|[(（]?[0０])[0-9０-９" + _H + r"\s()（）.．]{7,18}[0-9０-９]")
-_EMAIL_CANDIDATE = re.compile(
-    r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-＿．＋－]+[@＠][A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－.．]+")
-_EMAIL = re.compile(r"^([A-Za-z0-9._%+\-]{1,64})@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+"
-                    r"[A-Za-z]{2,24})$")
-
-
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
-
-
-def _phone_digits(candidate: str) -> Tuple[str, List[str]]:
-    """Digits of a candidate (+81 → 0) and the digit groups as the visitor wrote them."""
-    t = _nfkc(candidate)
-    for h in _HYPHENS:
-        t = t.replace(h, "-")
-    t = t.strip().lstrip("(").replace("(", "-").replace(")", "-").replace(".", "-")
-    intl = t.startswith("+81")
-    if intl:
-        t = t[3:].lstrip(" -")
-    groups = [g for g in re.split(r"[\s-]+", t) if g]
-    digits = "".join(groups)
-    if intl and not digits.startswith("0"):
-        digits = "0" + digits
-        if groups:
-            groups[0] = "0" + groups[0]
-    return digits, groups
-
-
-def format_phone(digits: str, groups: Optional[List[str]] = None) -> Optional[str]:
-    """The number with hyphens if ``digits`` is a Japanese phone number, else None.
-
-    Mobile and IP phones (070/080/090/050 + 8 digits), 0120 (10 digits) and 0800 (11)
-    free dial, and 10-digit landlines (0 + area code + subscriber number)."""
-    if not digits.isdigit():
-        return None
-    if re.fullmatch(r"0800\d{7}", digits):      # free dial before 080: 080-0 is not a mobile
-        return f"{digits[:4]}-{digits[4:7]}-{digits[7:]}"
-    if re.fullmatch(r"0[5789]0\d{8}", digits):
-        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
-    if re.fullmatch(r"0120\d{6}", digits):
-        return f"{digits[:4]}-{digits[4:7]}-{digits[7:]}"
-    if re.fullmatch(r"0[1-9]\d{8}", digits) and not re.match(r"0[5789]0", digits):
-        if groups and len(groups) == 3 and "".join(groups) == digits and len(groups[2]) == 4:
-            return "-".join(groups)      # the area code split as the visitor wrote it
-        if digits[:2] in ("03", "06"):
-            return f"{digits[:2]}-{digits[2:6]}-{digits[6:]}"
-        return digits                    # area code length unknown: no guessing
-    return None
-
-
-def parse_phone(text: str) -> Optional[str]:
-    """The first Japanese phone number in ``text``, hyphenated, or None."""
-    for m in _PHONE_CANDIDATE.finditer(text or ""):
-        phone = format_phone(*_phone_digits(m.group(0)))
-        if phone:
-            return phone
-    return None
-
-
-def parse_email(text: str) -> Optional[str]:
-    """The first well-formed e-mail address in ``text`` (domain in lower case), or None."""
-    for m in _EMAIL_CANDIDATE.finditer(text or ""):
-        cand = _nfkc(m.group(0)).rstrip(".")      # a sentence's full stop, not a leading dot
-        found = _EMAIL.match(cand)
-        if not found or ".." in cand or len(cand) > 254:
-            continue
-        local, domain = found.group(1), found.group(2)
-        if local.startswith(".") or local.endswith("."):
-            continue
-        return f"{local}@{domain.lower()}"
-    return None
-
-
-def contact_spans(text: str) -> List[Tuple[int, int, str]]:
-    """(start, end, kind) of every phone number and e-mail address in ``text``."""
-    spans: List[Tuple[int, int, str]] = []
-    for m in _EMAIL_CANDIDATE.finditer(text or ""):
-        if parse_email(m.group(0)):
-            spans.append((m.start(), m.end(), "email"))
-    for m in _PHONE_CANDIDATE.finditer(text or ""):
-        if format_phone(*_phone_digits(m.group(0))) and not any(
-                s < m.end() and m.start() < e for s, e, _ in spans):
-            spans.append((m.start(), m.end(), "phone"))
-    return sorted(spans)
-
-
-def mask_contacts(text: str) -> str:
-    """``text`` with every phone number and e-mail address replaced by a placeholder."""
-    out, last = [], 0
-    for start, end, kind in contact_spans(text):
-        out.append(text[last:start])
-        out.append("［メールアドレス］" if kind == "email" else "［電話番号］")
-        last = end
-    return "".join(out) + text[last:] if out else text
-
-
-# ---- names -----------------------------------------------------------------------
-
-_NAME_PREFIX = re.compile(r"^(?:私の名前は|わたしの名前は|名前は|なまえは|私は|わたしは|僕は|ぼくは|俺は)\s*")
-_NAME_SUFFIX = re.compile(r"\s*(?:と申します|ともうします|といいます|と言います|って言います|です|でお願いします|で)\s*[。.!！]*$")
-_LETTER = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-MAX_NAME = 30
-
-
-def parse_name(text: str) -> Optional[str]:
-    """A name or nickname from the visitor's answer, or None when it does not look like one."""
-    t = _nfkc(text).strip().strip("「」『』\"'")
-    t = _NAME_PREFIX.sub("", t)
-    t = _NAME_SUFFIX.sub("", t).strip().strip("「」『』\"'").strip()
-    t = re.sub(r"\s+", " ", t)
-    if not t or len(t) > MAX_NAME or not _LETTER.search(t):
-        return None
-    if "@" in t or "http" in t.lower() or re.search(r"\d{4,}", t) or re.search(r"[?？]", t):
-        return None
-    return t
-
-
-# ---- office hours ----------------------------------------------------------------
-
-WEEK = "月火水木金土日"
-_DAY = re.compile(r"([月火水木金土日])曜")
-_PARTS = {"am": (0, 12), "pm": (12, 17), "eve": (17, 24)}
-_PART_WORDS = [(re.compile(r"午前|朝"), "am"), (re.compile(r"午後|昼|お昼"), "pm"),
-               (re.compile(r"夕方|夜|仕事(?:の)?(?:終わり|後|あと)|退勤後"), "eve")]
-_ANY = re.compile(r"いつでも|何時でも|なんじでも|どの時間でも|特に(?:希望は)?(?:なし|ない|ありません)|おまかせ|お任せ")
-
-
-@dataclass(frozen=True)
-class Slot:
-    key: str
-    label: str
-    days: Tuple[str, ...]
-    start: int   # minutes after midnight
-    end: int
-
-
-def _minutes(hhmm: str) -> int:
-    h, m = str(hhmm).split(":")
-    return int(h) * 60 + int(m)
-
-
-@lru_cache(maxsize=1)
-def office_hours() -> Dict[str, Any]:
-    with open(DATA, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    slots = tuple(Slot(s["key"], s["label"], tuple(s["days"]), _minutes(s["from"]), _minutes(s["to"]))
-                  for s in data["slots"])
-    return {"slots": slots, "any": data["any"], "closed_note": data["closed_note"]}
 
 
 def time_buttons() -> List[Button]:
@@ -206,67 +41,6 @@ def time_buttons() -> List[Button]:
     return [Button(label, "inform", {"answer_field": "booking_time", "answer_value": json.dumps(key)})
             for key, label in opts]
 
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60}時" + (f"{minutes % 60}分" if minutes % 60 else "")
-
-
-def parse_time(text: str, key: Optional[str] = None) -> Tuple[Optional[str], Optional[str]]:
-    """(preferred time as a label, None) or (None, why it cannot be booked)."""
-    oh = office_hours()
-    slots: Tuple[Slot, ...] = oh["slots"]
-    if key:
-        if key == oh["any"]["key"]:
-            return oh["any"]["label"], None
-        for s in slots:
-            if s.key == key:
-                return s.label, None
-    t = _nfkc(text)
-    if _ANY.search(t):
-        return oh["any"]["label"], None
-    days = set(_DAY.findall(t))
-    if "平日" in t:
-        days |= set("月火水木金")
-    if re.search(r"週末|土日", t):
-        days |= {"土", "日"}
-    parts = {p for rx, p in _PART_WORDS if rx.search(t)}
-    hour = None
-    m = re.search(r"(\d{1,2})\s*時", t)
-    if m and 0 <= int(m.group(1)) <= 24:
-        hour = int(m.group(1))
-        if hour < 12 and re.search(r"午後|夜|夕方", t):
-            hour += 12
-    if not days and not parts and hour is None:
-        return None, "ご希望の日時が読み取れませんでした。"
-    open_days = {d for s in slots for d in s.days}
-    if days and not days & open_days:
-        return None, oh["closed_note"]
-
-    def fits(s: Slot) -> bool:
-        if days and not days & set(s.days):
-            return False
-        if hour is not None and not s.start <= hour * 60 < s.end:
-            return False
-        if parts and not any(s.start < _PARTS[p][1] * 60 and s.end > _PARTS[p][0] * 60 for p in parts):
-            return False
-        return True
-
-    matched = [s for s in slots if fits(s)]
-    if not matched:
-        return None, "その日時は受付時間外です。"
-    if days:
-        chosen = [d for d in WEEK if d in days and any(d in s.days for s in matched)]
-        day_text = "・".join(chosen) + "曜"
-        if set(chosen) == set("月火水木金"):
-            day_text = "平日"
-        if hour is not None:
-            return f"{day_text} {hour}時ごろ", None
-        times = "、".join(dict.fromkeys(f"{_hhmm(s.start)}〜{_hhmm(s.end)}".replace("時〜", "〜")
-                                         for s in matched))
-        return f"{day_text} {times}", None
-    if hour is not None:
-        return f"{'、'.join(s.label.split()[0] for s in matched)} {hour}時ごろ", None
-    return "、".join(s.label for s in matched), None
 
 
 # ---- the flow --------------------------------------------------------------------
@@ -337,7 +111,6 @@ def summary(ctx: Context) -> Dict[str, Any]:
 
 
 def _summary_lines(draft: Dict[str, Any], ctx: Context) -> str:
-    from debt_rules.diagnose import texts, yen
 
     method = draft.get("contact_method")
     contact = {"phone": draft.get("phone"), "email": draft.get("email"),
@@ -414,11 +187,6 @@ def captures(state: State, intent: Optional[str], text: str) -> bool:
         return parse_name(t) is not None and len(t) <= 20
     return len(t) <= 25 and not re.search(r"[?？]", t)
 
-
-def is_private_answer(asking: Optional[str], intent: Optional[str], text: str) -> bool:
-    """Whether a visitor message holds a phone number, address or name given as a booking
-    answer: such messages are kept out of the transcript."""
-    return asking in PRIVATE_STEPS and captures(State(flow="booking", asking=asking), intent, text)
 
 
 def _answer_entity(entities: Iterable[Dict[str, Any]], step: str) -> Optional[Any]:

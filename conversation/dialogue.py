@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Dict, Iterable, List, Optional
 
-from debt_rules.diagnose import texts as _assessment_texts, yen
+from conversation import booking_flow as booking
+from conversation.interpret import interpret, refusal_case
+from conversation.model import FLOWS, Button, Message, Reply, State  # noqa: F401  (re-exported)
+from debt_rules import build_profile, diagnose, knowledge, next_question, parse_history_csv, recalculate
+from debt_rules.diagnose import texts as _assessment_texts
+from debt_rules.diagnose import yen
 from debt_rules.errors import InputError
-from debt_rules.interpret import interpret, refusal_case
 
-FLOWS = ("diagnosis", "overpayment", "recalculation", "refusal", "booking")
 def _label(kind: str, key: str) -> str:
     return _assessment_texts()["labels"][kind].get(key, key)
 
@@ -33,46 +35,6 @@ LIKELIHOOD_LABELS = {
     "unknown": "今の情報だけでは、過払い金があるかどうか判断できません。",
     "unlikely": "過払い金が発生している可能性は低いです。",
 }
-
-
-@dataclass
-class Button:
-    title: str
-    intent: str
-    entities: Dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Message:
-    text: str
-    buttons: List[Button] = field(default_factory=list)
-    private: bool = False     # holds a visitor's contact data: kept out of the transcript
-
-
-@dataclass
-class State:
-    flow: Optional[str] = None
-    asking: Optional[str] = None
-    facts: Dict[str, Any] = field(default_factory=dict)
-    skipped: List[str] = field(default_factory=list)
-    booking: Dict[str, Any] = field(default_factory=dict)   # booking flow: method, time (no contact data)
-
-    @classmethod
-    def from_slots(cls, flow, asking, facts, skipped, booking=None) -> "State":
-        return cls(flow if flow in FLOWS else None, asking, dict(facts or {}), list(skipped or []),
-                   dict(booking or {}))
-
-
-@dataclass
-class Reply:
-    state: State
-    messages: List[Message]
-    assessment: Optional[Dict[str, Any]] = None
-    urgent: bool = False
-    booking_ops: List[Dict[str, Any]] = field(default_factory=list)   # for the booking store
-
-    def as_dict(self) -> Dict[str, Any]:
-        return asdict(self)
 
 
 # ---- questions -------------------------------------------------------------------
@@ -94,7 +56,6 @@ def _purpose(flow: str) -> str:
 
 
 def _next(state: State, today: Optional[date]):
-    from debt_rules import next_question
 
     return next_question(state.facts, state.skipped, purpose=_purpose(state.flow), today=today)
 
@@ -102,8 +63,6 @@ def _next(state: State, today: Optional[date]):
 def pending_question(state: State, today: Optional[date] = None) -> Optional[Message]:
     """The question to ask again after an interruption (another topic mid-flow)."""
     if state.flow == "booking":
-        from debt_rules import booking
-
         return booking.pending(state)
     if state.flow in ("diagnosis", "overpayment") and state.asking:
         q = _next(state, today)
@@ -131,7 +90,6 @@ def _ask_or_finish(state: State, messages: List[Message], today: Optional[date])
 def render_assessment(a: Dict[str, Any]) -> List[Message]:
     """The assessment as short messages: urgent first, then the recommendation and why,
     the figures, risks, next steps, documents, 法テラス and the notice."""
-    from debt_rules import knowledge
 
     out: List[Message] = []
     for note in a.get("urgent") or []:
@@ -203,7 +161,6 @@ def render_assessment(a: Dict[str, Any]) -> List[Message]:
 
 
 def _finish_diagnosis(state: State, messages: List[Message], today: Optional[date]) -> Reply:
-    from debt_rules import build_profile, diagnose
 
     assessment = diagnose(build_profile(state.facts), today=today)
     state.asking = None
@@ -213,7 +170,6 @@ def _finish_diagnosis(state: State, messages: List[Message], today: Optional[dat
 
 
 def _finish_overpayment(state: State, messages: List[Message], today: Optional[date]) -> Reply:
-    from debt_rules import build_profile, diagnose, knowledge
 
     assessment = diagnose(build_profile(state.facts), today=today)
     over = assessment.get("overpayment") or {}
@@ -257,7 +213,6 @@ def history_from_text(text: str) -> Optional[str]:
 
 
 def render_recalculation(result: Dict[str, Any], rate_note: str) -> List[Message]:
-    from debt_rules import knowledge
 
     out = [Message(f"引き直し計算の結果です（利息制限法の上限金利で計算）。"
                    f"取引{len(result.get('rows') or [])}件を計算しました。")]
@@ -275,7 +230,6 @@ def render_recalculation(result: Dict[str, Any], rate_note: str) -> List[Message
 
 
 def _recalculate(state: State, csv_text: str, today: Optional[date] = None) -> Reply:
-    from debt_rules import parse_history_csv, recalculate
 
     today = today or date.today()
     history = parse_history_csv(csv_text)
@@ -301,7 +255,6 @@ def _recalculate(state: State, csv_text: str, today: Optional[date] = None) -> R
 def start(flow: str, state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]],
           today: Optional[date] = None) -> Reply:
     """Begin ``flow`` (the visitor asked for it); facts in the same message count."""
-    from debt_rules import knowledge
 
     ents = list(entities or [])
     state.flow = flow
@@ -335,7 +288,6 @@ def start(flow: str, state: State, intent: str, text: str, entities: Iterable[Di
 
 
 def answer_refusal(state: State, case: str) -> Reply:
-    from debt_rules import knowledge
 
     topic = knowledge.topic("ask_settlement_refused", case=case)
     state.flow = None
@@ -433,7 +385,6 @@ _NOT_OFFERED = {"nlu_fallback", "inform", "affirm", "deny", "dont_know", "out_of
 
 def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -> Reply:
     """Not understood: offer the two likeliest topics, never a dead end."""
-    from debt_rules import knowledge
 
     if intent == "affirm":
         text = "ありがとうございます。ほかに知りたいことがあれば、そのまま入力してください。"
@@ -454,8 +405,6 @@ def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -
 
 def stop(state: State) -> Reply:
     if state.flow == "booking":
-        from debt_rules import booking
-
         return booking.cancel(state)
     was = state.flow
     state.flow = None

@@ -4,7 +4,7 @@
 from datetime import date
 
 from debt_rules import build_profile, diagnose, next_question
-from debt_rules.dialogue import State, history_from_text, pending_question, start, step, stop, yen
+from conversation.dialogue import State, history_from_text, pending_question, start, step, stop, yen
 
 TODAY = date(2026, 11, 23)
 
@@ -172,7 +172,7 @@ def test_old_history_warns_of_the_time_limit_and_counts_interest_to_today():
 
 
 def test_lender_buttons_add_up():
-    from debt_rules.interpret import interpret
+    from conversation.interpret import interpret
     ents = [{"entity": "answer_field", "value": "lender_types"},
             {"entity": "answer_value", "value": '["credit_card"]'}]
     got = interpret("lender_types", "/inform", "inform", ents, {"lender_types": ["consumer_finance"]})
@@ -200,7 +200,7 @@ def test_volunteered_facts_are_acknowledged():
 
 
 def test_clarify_offers_topics_not_small_talk():
-    from debt_rules.dialogue import clarify
+    from conversation.dialogue import clarify
     r = clarify(State(), "nlu_fallback", [{"name": "greet"}, {"name": "thank"}, {"name": "ask_kanpo"}])
     intents = [b.intent for b in r.messages[-1].buttons]
     assert "greet" not in intents and "thank" not in intents and intents[0] == "ask_kanpo"
@@ -208,7 +208,7 @@ def test_clarify_offers_topics_not_small_talk():
 
 def test_clarify_never_offers_the_same_button_twice():
     """Seen as a visitor: 「2人です」 after a result offered スタッフに相談したい twice."""
-    from debt_rules.dialogue import clarify
+    from conversation.dialogue import clarify
     r = clarify(State(), "nlu_fallback", [{"name": "request_human"}, {"name": "ask_kanpo"},
                                           {"name": "ask_cost"}])
     titles = [b.title for b in r.messages[-1].buttons]

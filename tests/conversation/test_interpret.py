@@ -3,7 +3,7 @@
 import pytest
 
 from debt_rules import InputError
-from debt_rules.interpret import interpret, refusal_case
+from conversation.interpret import interpret, refusal_case
 
 
 def ent(entity, value, text, start=None):

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
+from debt_rules import coerce_fact
 from debt_rules.errors import InputError
 
 # keyword -> value, for facts people answer in words
@@ -131,7 +132,7 @@ def interpret(
     ``answer_field``/``answer_value``. ``known``: facts so far (for merging lender types).
     Invalid values (a negative amount...) raise :class:`InputError`.
     """
-    from debt_rules import coerce_fact
+
 
     text = text or ""
     known = known or {}
