@@ -45,3 +45,12 @@ def test_annotations_become_patterns(interpreter):
              for e in result["entities"] if e["entity"] == "procedure"]
     assert procs == [("voluntary_settlement", "任意整理")]
     assert parse(interpreter, "こんにちは")["intent"]["name"] == "greet"
+
+
+@pytest.mark.slow
+def test_message_guard_forces_distress_in_a_trained_graph(interpreter):
+    story = "借金が300万あって毎月の返済がきついです。" * 40 + "正直、朝が来なければいいと思う日もあります。"
+    result = parse(interpreter, story)
+    assert result["intent"]["name"] == "express_distress"
+    assert result["intent_ranking"][0]["name"] == "express_distress"
+    assert parse(interpreter, "Hello, can you help me?")["intent"]["name"] == "other_language"
