@@ -17,6 +17,7 @@ def state_of(tracker: Tracker) -> dialogue.State:
     return dialogue.State.from_slots(
         tracker.get_slot("flow"), tracker.get_slot("asking"),
         tracker.get_slot("facts"), tracker.get_slot("skipped_facts"), tracker.get_slot("booking"),
+        tracker.get_slot("asked_counts"), bool(tracker.get_slot("distress_flag")),
     )
 
 
@@ -33,6 +34,7 @@ def apply(dispatcher: CollectingDispatcher, reply: dialogue.Reply) -> List[Event
         SlotSet("flow", s.flow), SlotSet("asking", s.asking),
         SlotSet("facts", s.facts), SlotSet("skipped_facts", s.skipped),
         SlotSet("booking", s.booking or None),
+        SlotSet("asked_counts", s.asked or None),
     ]
     if reply.assessment is not None:
         events += [SlotSet("assessment", reply.assessment),

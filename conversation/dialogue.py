@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Dict, Iterable, List, Optional
 
 from conversation import booking_flow as booking
+from conversation import repair
 from conversation.interpret import interpret, refusal_case
 from conversation.model import FLOWS, Button, Message, Reply, State  # noqa: F401  (re-exported)
 from debt_rules import build_profile, diagnose, knowledge, next_question, parse_history_csv, recalculate
@@ -76,9 +77,21 @@ def pending_question(state: State, today: Optional[date] = None) -> Optional[Mes
 
 def _ask_or_finish(state: State, messages: List[Message], today: Optional[date]) -> Reply:
     q = _next(state, today)
-    if q is not None:
+    while q is not None:
+        times = repair.count_ask(state, q.field)
+        if times > repair.MAX_ASKS:
+            # asked twice already: unknown, and on to the next question (never a third time)
+            state.skipped.append(q.field)
+            messages.append(repair.gave_up(q.field))
+            q = _next(state, today)
+            continue
         state.asking = q.field
-        messages.append(_question_message(q))
+        m = _question_message(q)
+        if times == repair.MAX_ASKS:
+            m.text = repair.rephrase(m.text, q.field)
+        if state.facts:                   # the visitor can always see what was recorded
+            m.buttons.insert(max(len(m.buttons) - 1, 0), Button(repair.REVIEW_TITLE, "review_facts"))
+        messages.append(m)
         return Reply(state, messages)
     if state.flow == "overpayment":
         return _finish_overpayment(state, messages, today)
@@ -330,8 +343,10 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
             state.skipped.append(name)
     if corrected:
         intro.append(Message("回答を修正しました。"))
-    elif found.updates and asked not in found.updates:
-        intro.append(Message("ありがとうございます。いただいた情報を反映しました。"))
+    elif found.updates and (asked not in found.updates or len(found.updates) > 1):
+        said = repair.acknowledge(found.updates)   # say back what was understood
+        if said is not None:
+            intro.append(said)
     return _ask_or_finish(state, intro, today)
 
 
@@ -340,6 +355,10 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
     """A message that may answer the pending question (inform, affirm, deny, dont_know,
     a low-confidence message, a pasted history)."""
     ents = list(entities or [])
+    if intent == "review_facts":          # 「入力内容を確認」: what was recorded, then the question again
+        msgs = repair.review(state)
+        pending = pending_question(state, today)
+        return Reply(state, msgs + ([pending] if pending is not None else []))
     if state.flow == "refusal":
         case = next((e["value"] for e in ents if e.get("entity") == "refusal_case"), None) or refusal_case(text)
         if case:
@@ -355,11 +374,9 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
     if state.flow in ("diagnosis", "overpayment"):
         found = _try(state, intent, text, ents)
         if found is None or not found.understood:
-            q = _next(state, today)
-            msgs = [Message("すみません、うまく読み取れませんでした。")]
-            if q is not None:
-                msgs.append(_question_message(q, "ボタンから選ぶか、短くお答えください。"))
-            return Reply(state, msgs)
+            if state.distress and intent in ("deny", "dont_know", "nlu_fallback", "out_of_scope"):
+                return Reply(state, repair.after_distress())
+            return _ask_or_finish(state, [Message(repair.not_understood(state.asking))], today)
         return _apply_and_continue(state, intent, text, ents, [], today)
     # no flow: facts (or a correction after a result) start or refresh the diagnosis
     if intent == "inform" or state.facts:
@@ -386,6 +403,8 @@ _NOT_OFFERED = {"nlu_fallback", "inform", "affirm", "deny", "dont_know", "out_of
 def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -> Reply:
     """Not understood: offer the two likeliest topics, never a dead end."""
 
+    if state.distress and intent in ("deny", "dont_know", "nlu_fallback", "out_of_scope", None):
+        return Reply(state, repair.after_distress())   # warm, never a bare 「承知しました」
     if intent == "affirm":
         text = "ありがとうございます。ほかに知りたいことがあれば、そのまま入力してください。"
     elif intent in ("deny", "dont_know"):

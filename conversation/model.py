@@ -31,11 +31,13 @@ class State:
     facts: Dict[str, Any] = field(default_factory=dict)
     skipped: List[str] = field(default_factory=list)
     booking: Dict[str, Any] = field(default_factory=dict)   # booking flow: method, time (no contact data)
+    asked: Dict[str, int] = field(default_factory=dict)     # how many times each fact was asked
+    distress: bool = False                                  # the visitor showed distress earlier
 
     @classmethod
-    def from_slots(cls, flow, asking, facts, skipped, booking=None) -> "State":
+    def from_slots(cls, flow, asking, facts, skipped, booking=None, asked=None, distress=False) -> "State":
         return cls(flow if flow in FLOWS else None, asking, dict(facts or {}), list(skipped or []),
-                   dict(booking or {}))
+                   dict(booking or {}), {str(k): int(v) for k, v in dict(asked or {}).items()}, bool(distress))
 
 
 @dataclass

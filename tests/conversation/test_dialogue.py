@@ -196,7 +196,7 @@ def test_volunteered_facts_are_acknowledged():
               [{"entity": "lender_type", "value": "consumer_finance", "start": 0, "end": 5},
                {"entity": "lender_type", "value": "credit_card", "start": 6, "end": 9}], today=TODAY)
     assert r2.state.facts["lender_types"] == ["consumer_finance", "credit_card"]
-    assert "反映しました" in texts(r2)
+    assert "記録しました" in texts(r2) and "消費者金融" in texts(r2)   # says back what it understood
 
 
 def test_clarify_offers_topics_not_small_talk():
