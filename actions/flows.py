@@ -51,7 +51,8 @@ class ActionFlowStep(Action):
         state = state_of(tracker)
         if state.flow == "booking":
             return run_step(dispatcher, tracker, state, intent, text, entities)
-        return apply(dispatcher, dialogue.step(state, intent, text, entities, ranking))
+        return apply(dispatcher, dialogue.step(state, intent, text, entities, ranking,
+                                              assessment=tracker.get_slot("assessment")))
 
 
 class ActionStopFlow(Action):

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Dict, Iterable, List, Optional
 
 from conversation import booking_flow as booking
-from conversation import repair
+from conversation import repair, results
 from conversation.interpret import interpret, refusal_case
 from conversation.model import FLOWS, Button, Message, Reply, State  # noqa: F401  (re-exported)
 from debt_rules import build_profile, diagnose, knowledge, next_question, parse_history_csv, recalculate
@@ -101,76 +101,8 @@ def _ask_or_finish(state: State, messages: List[Message], today: Optional[date])
 # ---- results ---------------------------------------------------------------------
 
 def render_assessment(a: Dict[str, Any]) -> List[Message]:
-    """The assessment as short messages: urgent first, then the recommendation and why,
-    the figures, risks, next steps, documents, 法テラス and the notice."""
-
-    out: List[Message] = []
-    for note in a.get("urgent") or []:
-        out.append(Message("【至急】" + note))
-    primary = a.get("primary")
-    procs = {p["procedure"]: p for p in a.get("procedures") or []}
-    if primary:
-        p = procs.get(primary, {})
-        reasons = "".join(p.get("reasons", [])[:2])
-        out.append(Message(f"診断結果：いちばん検討しやすいのは「{_label('procedure', primary)}」です。{reasons}"))
-    elif a.get("debt_total", 0) == 0 and a.get("missing") == []:
-        out.append(Message("今のお話では、債務整理の対象になる借金は見当たりません。"))
-    else:
-        open_ = [_label("procedure", p["procedure"]) for p in a.get("procedures") or []
-                 if p["procedure"] in ("voluntary_settlement", "individual_rehabilitation", "bankruptcy")
-                 and (p["fit"] != "unsuitable" or not p.get("decided", True))]
-        need = [_label("fact", m.split(".")[-1]) if m.split(".")[-1] in _assessment_texts()["labels"]["fact"]
-                else m for m in a.get("missing") or []]
-        lead = "診断結果：今の情報では、どの方法がいちばん合うかまだ決められません。"
-        if open_:
-            lead += f"候補は{'か'.join(open_)}です。"
-        if need:
-            lead += f"{'と'.join(need[:2])}がわかると判断できます。"
-        out.append(Message(lead))
-    figures = []
-    s = a.get("settlement") or {}
-    r = a.get("rehabilitation") or {}
-    if a.get("debt_total"):
-        figures.append(f"対象の借金は合計{yen(a['debt_total'])}です。")
-        if s.get("months_needed"):
-            figures.append(f"今の返済可能額なら約{s['months_needed']}か月で返せる計算です。")
-        figures.append(f"任意整理で分割する場合の目安は、3年（36回）で月{yen(s.get('monthly_36'))}、"
-                       f"5年（60回）で月{yen(s.get('monthly_60'))}です。")
-        if r.get("repayment"):
-            figures.append(f"個人再生なら返済総額は最低{yen(r['repayment'])}（民事再生法の最低弁済額）で、"
-                           f"3年なら月{yen(r.get('monthly_36'))}です。")
-    if a.get("excluded_total"):
-        figures.append(f"税金・養育費など{yen(a['excluded_total'])}は、どの手続きでも減りません。")
-    if figures:
-        out.append(Message("".join(figures)))
-    fits = [f"{_label('procedure', p['procedure'])}："
-            + (FIT_LABELS[p["fit"]] if p.get("decided", True) else "まだ判断できません")
-            for p in a.get("procedures") or []]
-    if fits:
-        out.append(Message("ほかの手続きの見込み：" + "／".join(fits) + "。"))
-    risks = []
-    if primary and procs.get(primary, {}).get("risks"):
-        risks = procs[primary]["risks"][:3]
-    if risks:
-        out.append(Message("注意点：" + "".join(risks)))
-    steps = (a.get("next_steps") or [])[:3]
-    if steps:
-        out.append(Message("次にすること：" + "".join(f"{i + 1}. {t}" for i, t in enumerate(steps))))
-    docs = (a.get("documents") or [])[:6]
-    if docs:
-        out.append(Message("相談に持っていくもの：" + "、".join(docs) + "。"))
-    eligible = (a.get("legal_aid") or {}).get("eligible")
-    if eligible is True:
-        out.append(Message("収入と資産の目安からは、法テラスの費用立替えを利用できる可能性があります。"))
-    elif eligible is False:
-        out.append(Message("収入か資産が法テラスの基準を超えるため、費用立替えは使えない可能性があります。"))
-    out.append(Message(knowledge.notice(), [
-        Button("無料相談を予約する", "request_booking"),
-        Button("費用を知りたい", "ask_cost", {"procedure": primary} if primary else {}),
-        Button("スタッフに相談したい", "request_human"),
-        Button("最初からやり直す", "start_over"),
-    ]))
-    return out
+    """The assessment as a short result (conversation/results.py)."""
+    return results.render(a)
 
 
 def _finish_diagnosis(state: State, messages: List[Message], today: Optional[date]) -> Reply:
@@ -351,10 +283,14 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
 
 
 def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]],
-         ranking: Iterable[Dict[str, Any]] = (), today: Optional[date] = None) -> Reply:
+         ranking: Iterable[Dict[str, Any]] = (), today: Optional[date] = None,
+         assessment: Optional[Dict[str, Any]] = None) -> Reply:
     """A message that may answer the pending question (inform, affirm, deny, dont_know,
     a low-confidence message, a pasted history)."""
     ents = list(entities or [])
+    if intent == "result_details":       # a button under the result: 詳しく, 比較, 持ち物
+        part = next((e.get("value") for e in ents if e.get("entity") == "detail"), None)
+        return Reply(state, results.detail(assessment, part))
     if intent == "review_facts":          # 「入力内容を確認」: what was recorded, then the question again
         msgs = repair.review(state)
         pending = pending_question(state, today)
