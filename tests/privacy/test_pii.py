@@ -9,7 +9,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privacy.pii import contact_spans, is_private_answer, mask_contacts, parse_email, parse_name, parse_phone
+from privacy.pii import (
+    Span,
+    contact_spans,
+    email_for_export,
+    find,
+    is_private_answer,
+    mask,
+    mask_contacts,
+    mask_for_export,
+    mask_value_for_export,
+    name_for_export,
+    parse_email,
+    parse_name,
+    parse_phone,
+    phone_for_export,
+    pseudonym,
+)
 
 FULL = str.maketrans("0123456789-", "０１２３４５６７８９－")
 
@@ -69,19 +85,23 @@ def test_masking_removes_every_digit_of_a_phone_number_around_any_text(digits, b
 
 @given(mobile)
 def test_the_console_masks_a_parsed_number_to_prefix_and_last_four(digits):
-    from staff_console.masking import masked_phone
-
-    shown = masked_phone(parse_phone(digits))
+    shown = phone_for_export(parse_phone(digits))
     assert shown == f"{digits[:3]}-****-{digits[7:]}"
 
 
-@given(st.sampled_from(["03", "06"]), st.text("0123456789", min_size=8, max_size=8))
+# a subscriber number never starts with 0 (03-0123-4567 is no number: see the next test)
+@given(st.sampled_from(["03", "06"]), st.builds(str.__add__, st.sampled_from("123456789"),
+                                                st.text("0123456789", min_size=7, max_size=7)))
 def test_every_masked_landline_hides_at_least_four_digits(area, rest):
-    from staff_console.masking import masked_phone
-
     for stored in (parse_phone(area + rest), area + rest):
-        shown = masked_phone(stored)
+        shown = phone_for_export(stored)
         assert sum(c.isdigit() for c in shown) <= 6 and shown.endswith(rest[-4:])
+
+
+@pytest.mark.parametrize("number", ["03-0123-4567", "0300000000"])
+def test_a_number_that_cannot_exist_is_refused_as_an_answer_but_still_masked(number):
+    assert parse_phone(number) is None                     # the booking asks again
+    assert mask(f"電話は{number}です") == "電話は［電話番号］です"
 
 
 # ---- e-mail addresses ------------------------------------------------------------------
@@ -115,9 +135,7 @@ def test_any_well_formed_address_is_read_and_masked(address):
     assert parse_email(f"連絡は{address}へ") == address
     masked = mask_contacts(f"連絡は {address} へ")
     assert address not in masked and "［メールアドレス］" in masked
-    from staff_console.masking import masked_email
-
-    assert masked_email(address) == f"{address[0]}***@{address.split('@')[1]}"
+    assert email_for_export(address) == f"{address[0]}***@{address.split('@')[1]}"
 
 
 @given(st.text(max_size=200))
@@ -144,3 +162,46 @@ def test_what_is_not_a_name_is_refused(text):
     assert parse_name(text) is None
 
 
+# ---- the console's exports (moved from tests/staff_console/test_text_processing.py) ----
+
+@pytest.mark.parametrize("text,masked,kept", [
+    ("電話は090-1234-5678です", "［電話番号］", "です"),
+    ("０９０－１２３４－５６７８に電話ください", "［電話番号］", "に電話ください"),
+    ("+81 90 1234 5678", "［電話番号］", ""),
+    ("連絡は(03)1234-5678まで", "［電話番号］", "まで"),
+    ("メールはtaro.yamada@example.co.jpです", "［メール］", "です"),
+    ("〒160-0023 東京都新宿区西新宿1-2-3に住んでいます", "［郵便番号］", "に住んでいます"),
+    ("住所は大阪市北区梅田1-1-1です", "［住所］", "です"),
+    ("私は山田太郎です", "［氏名］", "私は"),
+    ("名前は佐藤花子です", "［氏名］", "名前は"),
+    ("山田と申します", "［氏名］", "と申します"),
+    ("LINE IDはyamada_123です", "［LINE ID］", "です"),
+    ("Uf1c1b7b4e0b94f5c8a6d2e3f4a5b6c7d から連絡", "［LINE ID］", "から連絡"),
+])
+def test_exports_mask_personal_data(text, masked, kept):
+    out = mask_for_export(text)
+    assert masked in out and kept in out
+    for secret in ("1234", "5678", "taro", "yamada", "山田", "佐藤", "梅田", "西新宿", "160-0023", "f1c1b7b4"):
+        if secret in text:
+            assert secret not in out, (text, out)
+
+
+@pytest.mark.parametrize("text", [
+    "借金は300万円です", "1,200,000円", "消費者金融5社で200万", "2005年から", "年18%で借りました",
+    "月3万なら返せます", "任意整理を断られました", "平成17年から12年", "2020-04-01に完済",
+])
+def test_exports_keep_money_and_other_figures(text):
+    assert mask_for_export(text) == text
+
+
+def test_mask_value_masks_strings_inside_structures():
+    value = {"name": "私は山田です", "amount": 3000000, "list": ["090-1111-2222", 5]}
+    assert mask_value_for_export(value) == {"name": "私は［氏名］です", "amount": 3000000, "list": ["［電話番号］", 5]}
+
+
+def test_pseudonyms_are_stable_and_keyed():
+    a = pseudonym("U0123456789abcdef0123456789abcdef", b"k1")
+    assert a == pseudonym("U0123456789abcdef0123456789abcdef", b"k1")
+    assert a != pseudonym("U0123456789abcdef0123456789abcdef", b"k2")
+    assert a != pseudonym("another", b"k1")
+    assert a.startswith("v-") and "0123456789abcdef" not in a
