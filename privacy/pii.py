@@ -275,7 +275,8 @@ def _plausible_name(candidate: str) -> bool:
 
 
 _NAME_PREFIX = re.compile(r"^(?:私の名前は|わたしの名前は|名前は|なまえは|私は|わたしは|僕は|ぼくは|俺は)\s*")
-_NAME_SUFFIX = re.compile(r"\s*(?:と申します|ともうします|といいます|と言います|って言います|です|でお願いします|で)\s*[。.!！]*$")
+_NAME_SUFFIX = re.compile(
+    r"\s*(?:と申します|ともうします|といいます|と言います|って言います|です|でお願いします|で)\s*[。.!！]*$")
 _LETTER = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 MAX_NAME = 30
 
