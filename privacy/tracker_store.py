@@ -11,8 +11,10 @@ so nothing there may hold them. Before new events are written this store:
   drops its entities;
 * replaces the text of a bot message flagged ``private`` (the booking summary, sent by
   the actions with ``private=True``) with ``REDACTED_SUMMARY``;
-* masks any other phone number or e-mail address in a visitor message
-  (``privacy.pii.mask_contacts``).
+* masks any other personal data in a visitor message -- phone numbers, e-mail addresses,
+  postal codes, addresses, LINE ids, names in self-introductions (``privacy.pii.mask``).
+  Distress messages and the visitor's ways out are never replaced as an answer; the
+  words stay for staff, only the personal data in them is masked.
 
 Only what is *stored* changes: the actions and the channels saw the real text during the
 turn, which is all the booking needs. Used from endpoints as
@@ -30,7 +32,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from privacy.pii import contact_spans, is_private_answer, mask_contacts
+from privacy.pii import Span, find, is_private_answer, mask
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +43,14 @@ REDACTED_SUMMARY = "［予約内容の確認（お名前・連絡先は予約申
 def redact_user(event: UserUttered, asking: Optional[str]) -> Event:
     text = event.text or ""
     intent = (event.intent or {}).get("name")
-    spans = []
+    spans: List[Span] = []
     if is_private_answer(asking, intent, text):
         new_text, keep_entities = REDACTED_ANSWER, False
     else:
-        spans = contact_spans(text)
+        spans = find(text)
         if not spans:
             return event
-        new_text, keep_entities = mask_contacts(text), True
+        new_text, keep_entities = mask(text), True
     data: Dict[str, Any] = copy.deepcopy(event.as_dict())
     data["text"] = new_text
     parse = data.get("parse_data") or {}
@@ -57,7 +59,7 @@ def redact_user(event: UserUttered, asking: Optional[str]) -> Event:
     # their offsets refer to the visitor's original text)
     parse["entities"] = [] if not keep_entities else [
         e for e in parse.get("entities") or []
-        if not any(s < (e.get("end") or 0) and (e.get("start") or 0) < t for s, t, _ in spans)]
+        if not any(s.start < (e.get("end") or 0) and (e.get("start") or 0) < s.end for s in spans)]
     data["parse_data"] = parse
     return Event.from_parameters(data)
 

@@ -4,10 +4,11 @@ corrections as Rasa NLU training data (YAML) ready to add to ``data/nlu/``.
 Booking requests as CSV: the contact value, name and anything the visitor typed are masked
 (090-****-5678, t***@example.com, 山＊＊); the 受付番号 stays so staff can find the request.
 
-Masking (staff_console/masking.py): sender ids become stable pseudonyms (HMAC with a key kept
-in console_state, never exported), and names, phone numbers, e-mail addresses, postal codes,
-addresses and LINE ids in any text are replaced by labels such as ［電話番号］. Money
-amounts are kept. Staff notes are never exported (they are free text about a person).
+Masking (privacy/pii.py, the product's one personal-data detector): sender ids become
+stable pseudonyms (HMAC with a key kept in console_state, never exported), and names,
+phone numbers, e-mail addresses, postal codes, addresses and LINE ids in any text are
+replaced by labels such as ［電話番号］. Money amounts are kept. Staff notes are never
+exported (they are free text about a person).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from typing import Dict, Iterator, List, Optional
 
 import sqlalchemy as sa
 
+from privacy.pii import contact_for_export, mask_for_export, mask_value_for_export, name_for_export, pseudonym
 from staff_console import queries, transcript
 from staff_console.db import Database, bookings, state
 from staff_console.labels import JST
-from staff_console.masking import mask_text, mask_value, masked_contact, masked_name, pseudonym
 
 PSEUDONYM_KEY = "pseudonym_key"
 CSV_COLUMNS = ["conversation", "channel", "started_jst", "last_jst", "visitor_messages", "intents",
@@ -75,7 +76,7 @@ def conversations_csv(db: Database, f: queries.Filters, counter: Dict[str, int])
                 r.turns, " ".join(_intents(r)), r.primary_rec or "", int(bool(r.fallback)),
                 int(bool(r.handoff)), int(bool(r.distress)), int(bool(r.urgent)),
                 int(r.reviewed_at is not None), " ".join(tag_map.get(r.sender_id, [])),
-                mask_text(r.first_text or ""))])
+                mask_for_export(r.first_text or ""))])
             counter["n"] = counter.get("n", 0) + 1
         yield buf.getvalue()
         buf.seek(0)
@@ -118,8 +119,8 @@ def bookings_csv(db: Database, status: Optional[str], counter: Dict[str, int], b
         for r in rows:
             writer.writerow([_cell(v) for v in (
                 r.ref, iso_jst(r.created_at), r.status, r.contact_method or "",
-                masked_contact(r.contact_method, r.phone, r.email), masked_name(r.name),
-                mask_text(r.preferred_time or ""), r.primary_rec or "",
+                contact_for_export(r.contact_method, r.phone, r.email), name_for_export(r.name),
+                mask_for_export(r.preferred_time or ""), r.primary_rec or "",
                 "" if r.debt_total is None else int(r.debt_total), int(bool(r.urgent)), int(bool(r.distress)),
                 iso_jst(r.consented_at))])
             counter["n"] = counter.get("n", 0) + 1
@@ -137,17 +138,17 @@ def masked_messages(events) -> List[Dict]:
             d = it.data
             at = iso_jst(it.ts) if it.ts else None
             if it.kind == "user":
-                out.append({"at": at, "from": "visitor", "text": mask_text(d["text"]),
+                out.append({"at": at, "from": "visitor", "text": mask_for_export(d["text"]),
                             "intent": d["intent"], "confidence": d["confidence"],
-                            "entities": [{"entity": e["entity"], "value": mask_value(e["value"])}
+                            "entities": [{"entity": e["entity"], "value": mask_value_for_export(e["value"])}
                                          for e in d["entities"]]})
             elif it.kind == "bot":
-                out.append({"at": at, "from": "bot", "text": mask_text(d["text"]),
-                            "buttons": [mask_text(b["title"]) for b in d["buttons"]]})
+                out.append({"at": at, "from": "bot", "text": mask_for_export(d["text"]),
+                            "buttons": [mask_for_export(b["title"]) for b in d["buttons"]]})
             elif it.kind == "action":
                 out.append({"at": at, "action": d["name"]})
             elif it.kind in ("slot", "assessment"):
-                out.append({"at": at, "slot": d["name"], "value": mask_value(d["value"])})
+                out.append({"at": at, "slot": d["name"], "value": mask_value_for_export(d["value"])})
             elif it.kind == "session":
                 out.append({"at": at, "session_started": True})
             elif it.kind == "restart":
@@ -182,7 +183,7 @@ _ENTITY_SYNTAX = re.compile(r"\[[^\]]*\][({]")
 def nlu_example(text: str) -> str:
     """One training example line: masked, on one line, and never read as Rasa's
     ``[text](entity)`` annotation syntax."""
-    text = " ".join(mask_text(text).split())
+    text = " ".join(mask_for_export(text).split())
     if _ENTITY_SYNTAX.search(text):
         text = text.replace("[", "［").replace("]", "］")
     return text
