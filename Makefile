@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install lock model run test test-fast validate nlu-eval bench clean
+.PHONY: help install lock model run test test-fast validate nlu-eval conversations-eval bench clean
 
 help:
 	@echo "make run       install if needed, train if data changed, start everything (Ctrl-C stops)"
@@ -18,6 +18,7 @@ help:
 	@echo "make model     train the model if data, config, domain or ja_nlu changed"
 	@echo "make validate  rasa data validate (warnings fail)"
 	@echo "make nlu-eval  held-out NLU evaluation (tests/nlu) -> reports/nlu/"
+	@echo "make conversations-eval  the persona conversation suite (tests/conversations) -> reports/conversations/latest.md"
 	@echo "make bench     benchmarks (bench/; the Rasa side-by-side with the stock bot takes ~15 min)"
 	@echo "make lock      re-resolve requirements.in into requirements.lock"
 
@@ -63,6 +64,10 @@ test-fast: install
 
 nlu-eval: install
 	$(PY) -m bench.nlu_eval
+
+# ARGS="--url http://127.0.0.1:5005 --token $$RASA_AUTH_TOKEN" uses a running `make run`
+conversations-eval: install
+	$(PY) -m tests.conversations $(ARGS)
 
 bench: install
 	$(PY) bench/bench_recalculate.py

@@ -1,0 +1,2 @@
+"""Realistic multi-turn conversations written from personas: the product's acceptance
+measure. See README.md; ``python -m tests.conversations`` runs them all."""
