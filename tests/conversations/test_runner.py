@@ -66,7 +66,7 @@ def test_schema_fact_names_are_debt_rules_fact_fields():
 
 
 def test_schema_slot_names_are_the_domain_slots():
-    domain = yaml.safe_load((ROOT / "domain" / "slots.yml").read_text(encoding="utf-8"))
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     assert set(load_schema()["$defs"]["slot_name"]["enum"]) == set(domain["slots"])
 
 
