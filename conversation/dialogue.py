@@ -282,6 +282,10 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
     return _ask_or_finish(state, intro, today)
 
 
+# 「続けます」「続きをお願いします」: go back to the pending question
+_RESUME = r"続け|続き|つづけ|つづき|再開|進めて|すすめて"
+
+
 def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]],
          ranking: Iterable[Dict[str, Any]] = (), today: Optional[date] = None,
          assessment: Optional[Dict[str, Any]] = None) -> Reply:
@@ -307,6 +311,11 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
         return Reply(state, [Message("取引履歴を読み取れませんでした。1行に1件、「2005-04-01,500000,0」のように"
                                      "日付・借入額・返済額をカンマで区切って貼り付けてください。",
                                      [Button("やめる", "stop_form")])])
+    if state.flow in ("diagnosis", "overpayment", "booking") and re.search(_RESUME, text or "") \
+            and len(text) <= 20:
+        pending = pending_question(state, today)       # 「続けます」 after a side question
+        if pending is not None:
+            return Reply(state, [pending])
     if state.flow in ("diagnosis", "overpayment"):
         found = _try(state, intent, text, ents)
         if found is None or not found.understood:

@@ -77,3 +77,12 @@ def test_review_facts_mid_diagnosis_shows_the_record_then_asks_again():
     r2 = step(r.state, "review_facts", "入力内容を確認", [], today=TODAY)
     assert "借金の合計：300万円" in texts(r2)
     assert r2.state.asking == asking and r2.state.facts == {"debt_total": 3_000_000}
+
+
+def test_continue_after_a_side_question_asks_the_pending_question_again():
+    r = start("diagnosis", State(facts={"debt_total": 3_000_000}), "request_diagnosis", "診断", [], TODAY)
+    asking = r.state.asking
+    for said in ("続けます", "続きお願いします", "つづけて"):
+        r2 = step(r.state, "affirm", said, [], today=TODAY)
+        assert "続き" in texts(r2) and r2.state.asking == asking
+        assert any(b.entities.get("answer_field") == asking for b in r2.messages[-1].buttons)
