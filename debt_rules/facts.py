@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import unicodedata
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from debt_rules.texts import texts
 from debt_rules.errors import MAX_AMOUNT, InputError, is_int
@@ -64,15 +64,15 @@ RATE_MAX = 109.5  # 出資法's old ceiling: anything above is a typing mistake
 
 
 def _labels(kind: str) -> Dict[str, str]:
-
-    return texts()["labels"][kind]
+    labels: Dict[str, str] = texts()["labels"][kind]
+    return labels
 
 
 def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _enum_value(value: Any, allowed, kind: str, field: str, what: str) -> str:
+def _enum_value(value: Any, allowed: Sequence[str], kind: str, field: str, what: str) -> str:
     if isinstance(value, str):
         text = _nfkc(value)
         if text in allowed:
