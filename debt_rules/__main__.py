@@ -1,4 +1,4 @@
-"""Command line (rules.md, a stable contract):
+"""Command line (docs/rules.md, a stable contract):
 
     python -m debt_rules diagnose      < profile.json     > assessment.json
     python -m debt_rules recalculate   < history.json     > recalculation.json

@@ -1,10 +1,14 @@
-"""diagnose(profile) -> the Assessment of shared/spec/rules.md.
+"""diagnose(profile) -> the Assessment of docs/rules.md.
 
-Fits follow rules.md to the letter on the facts that are known: a condition on an unknown
-fact is simply not met (so 任意整理 with an unknown ``monthly_capacity`` is
-``unsuitable``, as rules.md says, with ``monthly_capacity`` in ``missing``). Because such a
-fit may still change, each procedure also carries ``decided``: false when some unknown
-fact could change its fit (show it as 「まだ判断できません」 rather than as a verdict).
+docs/rules.md describes what this module decides; its section "Known differences from the
+corrected specification (issue 16)" lists where the law-corrected specification and this
+code still differ.
+
+Fits follow the rules on the facts that are known: a condition on an unknown fact is
+simply not met (so 任意整理 with an unknown ``monthly_capacity`` is ``unsuitable``, with
+``monthly_capacity`` in ``missing``). Because such a fit may still change, each procedure
+also carries ``decided``: false when some unknown fact could change its fit (show it as
+「まだ判断できません」 rather than as a verdict).
 
 ``primary`` is null whenever an unknown fact could change it, and ``missing`` then lists
 the unknown facts that could decide it, in the order ``debts``, ``monthly_capacity``,
@@ -12,7 +16,8 @@ the unknown facts that could decide it, in the order ``debts``, ``monthly_capaci
 two: the start year or contract rate of the debts, when nothing owed remains and only the
 過払い金 question is open). When ``primary`` is not null, ``missing`` is empty.
 
-Decisions and interpretations beyond rules.md (each covered by tests):
+Decisions and interpretations beyond the bare rules (each covered by tests, and described in
+docs/rules.md too):
 
 * ``debts`` absent = unknown (``missing`` starts with ``debts``); ``debts: []`` = no debts.
   A debt without ``balance`` makes D unknown; the figures then cover the known balances

@@ -1,6 +1,6 @@
 """引き直し計算: a lender's transaction history recomputed under the 利息制限法 caps.
 
-Implements rules.md "recalculate" exactly:
+Implements docs/rules.md "recalculate" exactly:
 
 * Transactions are processed in the order given; dates must never go backwards (rows of
   one date keep their order). Before each transaction the account is brought up to its
@@ -23,7 +23,7 @@ Implements rules.md "recalculate" exactly:
 
 Contract-rate override: ``history["rate_percent_override"]`` (or the keyword argument
 ``rate_percent_override``, which wins) replaces the cap by one fixed rate for the whole
-history. It reproduces a lender's own statement at its contract rate (rules.md's 25%
+history. It reproduces a lender's own statement at its contract rate (docs/rules.md's 25%
 example) and lets a caller compare the contract with the recalculation.
 
 Input checks raise :class:`~debt_rules.errors.InputError` naming the transaction and
