@@ -5,7 +5,7 @@ Public API (the Rasa actions and ``python -m debt_rules`` use only these):
 
 * :class:`InputError` (a ``ValueError``): ``.field``, ``.problem`` (Japanese);
   ``str(e) == f"{field}: {problem}"``. The only exception raised for bad input.
-* :func:`diagnose` ``(profile, *, today=None) -> dict``: the Assessment of rules.md.
+* :func:`diagnose` ``(profile, *, today=None) -> dict``: the Assessment of docs/rules.md.
 * :func:`recalculate` ``(history, *, rate_percent_override=None) -> dict``: 引き直し計算.
 * :func:`parse_history_csv` ``(text) -> {"transactions": [...]}``.
 * :data:`FACT_FIELDS`, :func:`coerce_fact`, :func:`build_profile`: conversation facts.

@@ -1,4 +1,4 @@
-"""Command line (rules.md, a stable contract):
+"""Command line (docs/rules.md, a stable contract):
 
     python -m debt_rules diagnose      < profile.json     > assessment.json
     python -m debt_rules recalculate   < history.json     > recalculation.json
@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import List, Optional
+from typing import Any, List, Mapping, NoReturn, Optional
 
 from debt_rules.errors import InputError
 
@@ -31,7 +31,7 @@ class _Usage(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage block
+    def error(self, message: str) -> NoReturn:  # one line, no usage block
         raise _Usage(message)
 
 
@@ -57,11 +57,11 @@ def _decode(data: bytes, where: str) -> str:
     return text
 
 
-def _bad_constant(name: str):
+def _bad_constant(name: str) -> NoReturn:
     raise InputError("input", f"JSON に使えない値 {name} があります。")
 
 
-def _load_json(data: bytes):
+def _load_json(data: bytes) -> Any:
     text = _decode(data, "input")
     try:
         return json.loads(text, parse_constant=_bad_constant)
@@ -76,6 +76,7 @@ def run(argv: Optional[List[str]] = None) -> int:
     from debt_rules.recalc import parse_history_csv, recalculate
 
     args = _parser().parse_args(argv)
+    result: Mapping[str, Any]
     if args.command is None:
         raise _Usage("diagnose か recalculate を指定してください。")
     if args.command == "diagnose":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Tuple, Type, TypeGuard
 
 __all__ = ["InputError", "MAX_AMOUNT"]
 
@@ -36,7 +36,7 @@ class InputError(ValueError):
     def __str__(self) -> str:  # ValueError's str() would show the args tuple otherwise
         return f"{self.field}: {self.problem}"
 
-    def __reduce__(self):  # picklable with both arguments
+    def __reduce__(self) -> Tuple[Type[InputError], Tuple[str, str]]:  # picklable with both arguments
         return (type(self), (self.field, self.problem))
 
 
@@ -45,7 +45,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 20 else text[:19] + "…"
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -127,6 +127,7 @@ def check_date(value: Any, field: str) -> _dt.date:
     """``YYYY-MM-DD`` (``YYYY/MM/DD`` also accepted), 1900-01-01 to 2100-12-31."""
     if isinstance(value, str):
         text = value.strip()
+        d: Optional[_dt.date]
         try:
             d = _dt.date.fromisoformat(text)
         except ValueError:

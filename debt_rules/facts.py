@@ -1,8 +1,8 @@
 """Conversation facts: what the dialogue collects, one answer at a time, and the profile
 :func:`debt_rules.diagnose` reads, built from them.
 
-The dialogue never fills the raw profile of rules.md (a list of Debt objects); it collects
-the flat facts of :data:`FACT_FIELDS`, each checked by :func:`coerce_fact` as it is
+The dialogue never fills the raw profile of docs/rules.md (a list of Debt objects); it
+collects the flat facts of :data:`FACT_FIELDS`, each checked by :func:`coerce_fact` as it is
 answered, and :func:`build_profile` turns them into a profile. All facts are optional:
 an absent fact (or ``None``) is unknown.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import unicodedata
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from debt_rules.texts import texts
 from debt_rules.errors import MAX_AMOUNT, InputError, is_int
@@ -20,13 +20,13 @@ from debt_rules.errors import MAX_AMOUNT, InputError, is_int
 __all__ = ["FACT_FIELDS", "LENDER_TYPES", "EXCLUDED_TYPES", "OVERPAYMENT_TYPES", "CAUSES",
            "coerce_fact", "build_profile"]
 
-# The lender_type entity of intents.md, in its order.
+# The lender_type entity of docs/intents.md, in its order.
 LENDER_TYPES = ("consumer_finance", "credit_card", "bank_card_loan", "shinpan", "servicer",
                 "mortgage", "car_loan", "student_loan", "tax", "child_support",
                 "family_or_friend", "other")
 # Debts relief does not act on: the mortgage, and the non-dischargeable taxes and support.
 EXCLUDED_TYPES = ("mortgage", "tax", "child_support")
-# Lender types a 過払い金 can arise with (rules.md); other types are "unlikely".
+# Lender types a 過払い金 can arise with (docs/rules.md); other types are "unlikely".
 OVERPAYMENT_TYPES = ("consumer_finance", "credit_card", "shinpan")
 CAUSES = ("living", "gambling_or_spending", "business", "other")
 
@@ -64,15 +64,15 @@ RATE_MAX = 109.5  # 出資法's old ceiling: anything above is a typing mistake
 
 
 def _labels(kind: str) -> Dict[str, str]:
-
-    return texts()["labels"][kind]
+    labels: Dict[str, str] = texts()["labels"][kind]
+    return labels
 
 
 def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _enum_value(value: Any, allowed, kind: str, field: str, what: str) -> str:
+def _enum_value(value: Any, allowed: Sequence[str], kind: str, field: str, what: str) -> str:
     if isinstance(value, str):
         text = _nfkc(value)
         if text in allowed:
@@ -175,7 +175,7 @@ def _to_int(value: Any) -> Optional[int]:
 
 
 def build_profile(facts: Dict[str, Any]) -> Dict[str, Any]:
-    """The rules.md profile for the facts collected so far.
+    """The docs/rules.md profile for the facts collected so far.
 
     Each fact is checked with :func:`coerce_fact` first (bad values raise
     :class:`InputError`); ``None`` and unknown fact names are left out.

@@ -36,7 +36,8 @@ with ``{"title": "わからない", "value": None}``. Titles are at most 20 char
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
 from debt_rules.errors import InputError
@@ -67,7 +68,7 @@ _EXTREMES = {"monthly_take_home": (0, 10 ** 13), "household_size": (1, 10 ** 6),
 class Question:
     field: str
     text: str
-    buttons: List[Dict[str, Any]] = field(default_factory=list)
+    buttons: List[Dict[str, Any]] = dataclasses.field(default_factory=list)
     kind: str = ""
 
 

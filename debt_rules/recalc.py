@@ -1,6 +1,6 @@
 """引き直し計算: a lender's transaction history recomputed under the 利息制限法 caps.
 
-Implements rules.md "recalculate" exactly:
+Implements docs/rules.md "recalculate" exactly:
 
 * Transactions are processed in the order given; dates must never go backwards (rows of
   one date keep their order). Before each transaction the account is brought up to its
@@ -23,7 +23,7 @@ Implements rules.md "recalculate" exactly:
 
 Contract-rate override: ``history["rate_percent_override"]`` (or the keyword argument
 ``rate_percent_override``, which wins) replaces the cap by one fixed rate for the whole
-history. It reproduces a lender's own statement at its contract rate (rules.md's 25%
+history. It reproduces a lender's own statement at its contract rate (docs/rules.md's 25%
 example) and lets a caller compare the contract with the recalculation.
 
 Input checks raise :class:`~debt_rules.errors.InputError` naming the transaction and
@@ -251,6 +251,7 @@ def recalculate(history: Dict[str, Any], *, rate_percent_override: Optional[floa
         })
         prev_date, prev_ord = d, o
 
+    assert prev_date is not None  # transactions is not empty, and every row sets it
     last = prev_date
     as_of = last if as_of_raw is None else check_date(as_of_raw, "as_of")
     if as_of < last:
@@ -394,9 +395,9 @@ def parse_history_csv(text: str) -> Dict[str, Any]:
             raise InputError(f"{line}行目 date",
                              f"{line}行目の日付が前の行（{previous.isoformat()}）より前に戻っています。日付の順に並べてください。")
         previous = d
-        b, r = row[bi], row[ri]
-        b = int(b) if b.isdigit() and b.isascii() else _csv_amount(b, line, "borrowed")
-        r = int(r) if r.isdigit() and r.isascii() else _csv_amount(r, line, "repaid")
+        b_cell, r_cell = row[bi], row[ri]
+        b = int(b_cell) if b_cell.isdigit() and b_cell.isascii() else _csv_amount(b_cell, line, "borrowed")
+        r = int(r_cell) if r_cell.isdigit() and r_cell.isascii() else _csv_amount(r_cell, line, "repaid")
         if b > MAX_AMOUNT:
             _csv_amount(str(b), line, "borrowed")
         if r > MAX_AMOUNT:
