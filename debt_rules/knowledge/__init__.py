@@ -1,4 +1,5 @@
-"""The assistant's topic knowledge: the office's prepared answer texts and reference tables.
+"""The assistant's topic knowledge: the office's prepared answer texts, reference tables
+and the fixed sentences of the guided conversations (phrases_*.yml, see :func:`phrase`).
 
 Every text a visitor reads about debt relief comes from the YAML files in this directory,
 written from the two seed documents (shared/seeds) and owned by the office's lawyers; code
@@ -20,6 +21,7 @@ import functools
 import hashlib
 import json
 import re
+import string
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ __all__ = [
     "refusal_risk_text", "refusal_risk_keys", "comparison_table", "comparison_columns",
     "procedure_label", "procedure_steps", "durations", "fees", "credit_record_periods",
     "kanpo_info", "interest_caps", "overpayment_time_limits", "scrivener_limit", "notice",
-    "hotlines", "knowledge_version", "reload",
+    "hotlines", "phrase", "phrase_group", "knowledge_version", "reload",
     "PROCEDURES", "REFUSAL_CASES", "REFUSAL_RISKS", "REQUIRED_TOPICS",
 ]
 
@@ -72,7 +74,9 @@ FLOW_INTENTS = frozenset({"request_diagnosis", "request_booking", "withdraw_book
 # Every top-level section and whether it may appear in several files (only `topics`).
 _SECTIONS = ("topics", "procedures", "refusal_question", "refusal_risks", "comparison",
              "procedure_steps", "durations", "fees", "credit_records", "kanpo", "interest_caps",
-             "overpayment_time_limits", "scrivener_limit", "documents", "notice", "hotlines")
+             "overpayment_time_limits", "scrivener_limit", "documents", "notice", "hotlines", "phrases")
+# Sections whose entries (topics) or groups (phrases) may be spread over several files.
+_MERGED = ("topics", "phrases")
 
 
 class KnowledgeError(ValueError):
@@ -163,7 +167,9 @@ def _problem(error: ValidationError) -> str:
         return f"must have at most {limit} items (got {len(value)})"
     if keyword == "maxLength":
         return f"must be at most {limit} characters (got {len(value)}: {value!r})"
-    if keyword in ("enum", "const"):
+    if keyword == "const":
+        return f"must be {limit!r}, got {value!r}"
+    if keyword == "enum":
         return f"must be one of {fields['options']}, got {value!r}"
     return error.message
 
@@ -202,7 +208,7 @@ def _load_from(directory: Path) -> _Knowledge:
     if not files:
         raise KnowledgeError(f"{directory}: no knowledge files (*.yml) found")
     digest = hashlib.sha256()
-    merged: Dict[str, Any] = {"topics": {}}
+    merged: Dict[str, Any] = {"topics": {}, "phrases": {}}
     origin: Dict[str, str] = {}
     for path in files:
         raw = path.read_bytes()
@@ -218,13 +224,13 @@ def _load_from(directory: Path) -> _Knowledge:
         _check_file(path.name, doc)
         _check_file_values(path.name, doc)
         for name, value in doc.items():
-            if name == "topics":
-                for intent, entry in value.items():
-                    if intent in merged["topics"]:
-                        raise KnowledgeError(f"{path.name}: topics.{intent}: already defined in "
-                                             f"{origin['topics.' + intent]}")
-                    merged["topics"][intent] = entry
-                    origin["topics." + intent] = path.name
+            if name in _MERGED:
+                for key, entry in value.items():
+                    if key in merged[name]:
+                        raise KnowledgeError(f"{path.name}: {name}.{key}: already defined in "
+                                             f"{origin[name + '.' + key]}")
+                    merged[name][key] = entry
+                    origin[name + "." + key] = path.name
             else:
                 if name in merged:
                     raise KnowledgeError(f"{path.name}: {name}: section already defined in {origin[name]}")
@@ -265,6 +271,27 @@ def _check_file_values(file: str, doc: Dict[str, Any]) -> None:
             seen.append(row["procedure"])
         if sorted(seen) != sorted(PROCEDURES):
             fail("comparison.rows", f"must have one row per procedure, got {seen}")
+    for group, entries in (doc.get("phrases") or {}).items():
+        for key, entry in entries.items():
+            where = f"phrases.{group}.{key}"
+            declared = entry.get("placeholders") or []
+            try:
+                parsed = list(string.Formatter().parse(entry["text"]))
+            except ValueError as exc:
+                fail(f"{where}.text", f"unbalanced braces ({exc}); write a literal brace as {{{{ or }}}}")
+            fields = []
+            for _, field, spec, conversion in parsed:
+                if field is None:
+                    continue
+                if spec or conversion or not re.fullmatch(r"[a-z][a-z0-9_]*", field):
+                    fail(f"{where}.text", f"{{{field}}} must be a plain name like {{amount}}")
+                fields.append(field)
+            if sorted(set(fields)) != sorted(declared):
+                fail(f"{where}.text", f"uses the placeholders {sorted(set(fields))}, but `placeholders` "
+                                      f"lists {sorted(declared)}")
+            for name in entry.get("join") or {}:
+                if name not in declared:
+                    fail(f"{where}.join", f"{name!r} is not one of its placeholders")
     for p, d in (doc.get("durations") or {}).items():
         if d["min_months"] is not None and d["max_months"] is not None and d["min_months"] > d["max_months"]:
             fail(f"durations.{p}", f"min_months {d['min_months']} exceeds max_months {d['max_months']}")
@@ -280,6 +307,9 @@ def _check_whole(data: Dict[str, Any], origin: Dict[str, str]) -> None:
     for name in _SECTIONS:
         if name not in data:
             raise KnowledgeError(f"knowledge: section {name!r} is missing from every file")
+    for group in _validator().schema["properties"]["phrases"]["properties"]:
+        if group not in data["phrases"]:
+            raise KnowledgeError(f"knowledge: phrase group {group!r} is missing from every file")
     topics = data["topics"]
     for intent in REQUIRED_TOPICS:
         if intent not in topics:
@@ -524,6 +554,41 @@ def notice() -> str:
 def hotlines() -> List[Dict[str, str]]:
     """The crisis hotlines, in order: ``name`` and ``number``."""
     return [{"name": h["name"], "number": h["number"]} for h in _get().data["hotlines"]]
+
+
+def _phrase_entry(key: str) -> Dict[str, Any]:
+    group, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
+    entry = (_get().data["phrases"].get(group) or {}).get(name)
+    if entry is None:
+        raise UnknownTopic(f"no phrase {key!r}")
+    return entry
+
+
+def phrase(key: str, **values: Any) -> str:
+    """The fixed sentence ``group.name`` of the phrases files, its placeholders filled.
+
+    ``values`` must name exactly the entry's ``placeholders`` (a ValueError otherwise, so
+    a sentence never goes out with a figure missing); a list is joined with the entry's
+    ``join`` for that placeholder. Raises :class:`UnknownTopic` for an unknown key."""
+    entry = _phrase_entry(key)
+    declared = entry.get("placeholders") or []
+    if sorted(values) != sorted(declared):
+        raise ValueError(f"phrase {key!r} takes {sorted(declared)}, got {sorted(values)}")
+    if not declared:
+        return entry["text"]
+    join = entry.get("join") or {}
+    filled = {k: join.get(k, "").join(map(str, v)) if isinstance(v, (list, tuple)) else v
+              for k, v in values.items()}
+    return entry["text"].format(**filled)
+
+
+def phrase_group(group: str) -> Dict[str, str]:
+    """The texts of a group of phrases without placeholders, by name (labels such as
+    ``fit`` or ``booking_method``)."""
+    entries = _get().data["phrases"].get(group) if isinstance(group, str) else None
+    if entries is None:
+        raise UnknownTopic(f"no phrase group {group!r}")
+    return {name: e["text"] for name, e in entries.items() if not e.get("placeholders")}
 
 
 def knowledge_version() -> str:

@@ -617,3 +617,75 @@ def test_the_schema_is_a_valid_json_schema():
     from jsonschema import Draft202012Validator
     schema = yaml.safe_load(knowledge.SCHEMA_FILE.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
+
+
+# ---- phrases: the guided conversations' fixed sentences ----------------------------
+
+def test_phrases_fill_exactly_their_placeholders():
+    assert knowledge.phrase("diagnosis.debt_total", amount="300万円") == "対象の借金は合計300万円です。"
+    assert knowledge.phrase("diagnosis.candidates", procedures=["任意整理", "自己破産"]) == "候補は任意整理か自己破産です。"
+    assert knowledge.phrase("diagnosis.documents", documents=["a", "b"]) == "相談に持っていくもの：a、b。"
+    with pytest.raises(ValueError, match=r"takes \['amount'\], got \[\]"):
+        knowledge.phrase("diagnosis.debt_total")
+    with pytest.raises(ValueError, match=r"got \['amount', 'total'\]"):
+        knowledge.phrase("diagnosis.debt_total", amount="1円", total="x")
+    with pytest.raises(LookupError):
+        knowledge.phrase("diagnosis.no_such_sentence")
+    with pytest.raises(LookupError):
+        knowledge.phrase("nonsense")
+    assert knowledge.phrase_group("booking_method") == {"phone": "電話", "email": "メール", "line": "LINE"}
+
+
+def test_sentences_that_state_law_carry_a_source():
+    legal = re.compile(r"時効|法定利率|民事再生法|利息制限法|年\d+%|法テラス|第三者|どの手続きでも減りません")
+    for group, entries in knowledge._get().data["phrases"].items():
+        if group.endswith("buttons"):
+            continue   # a button label names a topic, it states nothing
+        for name, entry in entries.items():
+            if legal.search(entry["text"]):
+                assert entry.get("source"), f"phrases.{group}.{name} states law without a source"
+
+
+def test_time_limit_sentences_agree_with_the_statute_table():
+    limits = knowledge.overpayment_time_limits()
+    deadline = knowledge.phrase("overpayment.deadline")
+    assert f"完済から{limits['years_from_end_of_dealings']}年" in deadline
+    assert f"知ってから{limits['years_from_knowledge']}年で時効" in deadline
+    assert f"完済から{limits['years_from_end_of_dealings']}年以上" in knowledge.phrase_group("overpayment_likelihood")["time_barred"]
+    assert f"{limits['years_from_end_of_dealings']}年以上" in knowledge.phrase("recalculation.old_dealings")
+    assert "年5%" in knowledge.phrase("recalculation.rate_before_2020")
+    assert "年3%" in knowledge.phrase("recalculation.rate_from_2020")
+
+
+@pytest.mark.parametrize("file,edit,expected", [
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "debt_total", "text"], "対象の借金は合計{total}です。"),
+     "phrases_dialogue.yml: phrases.diagnosis.debt_total.text: uses the placeholders ['total'], "
+     "but `placeholders` lists ['amount']"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "debt_total", "placeholders"], ["total"]),
+     "phrases_dialogue.yml: phrases.diagnosis.debt_total.placeholders: must be ['amount'], got ['total']"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "intro", "text"], "確認します{}。"),
+     "phrases_dialogue.yml: phrases.diagnosis.intro.text: {} must be a plain name like {amount}"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "intro", "text"], "確認します{。"),
+     "phrases_dialogue.yml: phrases.diagnosis.intro.text: unbalanced braces"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "debt_total", "text"], "合計{amount:>10}です。"),
+     "phrases_dialogue.yml: phrases.diagnosis.debt_total.text: {amount} must be a plain name"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "candidates", "join"], {"items": "か"}),
+     "phrases_dialogue.yml: phrases.diagnosis.candidates.join: 'items' is not one of its placeholders"),
+    ("phrases_dialogue.yml", lambda d: d["phrases"]["overpayment"]["deadline"].pop("source"),
+     "phrases_dialogue.yml: phrases.overpayment.deadline: missing required key 'source'"),
+    ("phrases_dialogue.yml", lambda d: d["phrases"]["fit"].pop("undecided"),
+     "phrases_dialogue.yml: phrases.fit: missing required key 'undecided'"),
+    ("phrases_dialogue.yml", _set(["phrases", "fit", "perfect"], {"text": "最適です"}),
+     "phrases_dialogue.yml: phrases.fit: unknown key 'perfect'"),
+    ("phrases_dialogue.yml", _set(["phrases", "buttons", "ask_cost", "text"], "費用がどのくらいかかるのかを知りたいのです"),
+     "phrases_dialogue.yml: phrases.buttons.ask_cost.text: must be at most 20 characters"),
+    ("phrases_booking.yml", lambda d: d["phrases"].pop("booking_method"),
+     "knowledge: phrase group 'booking_method' is missing from every file"),
+    ("phrases_booking.yml", _set(["phrases", "fit"], {k: {"text": "x"} for k in
+                                                       ("recommended", "possible", "unsuitable", "undecided")}),
+     "phrases_dialogue.yml: phrases.fit: already defined in phrases_booking.yml"),
+])
+def test_malformed_phrases_are_refused_with_file_and_place(tmp_path, file, edit, expected):
+    with pytest.raises(KnowledgeError) as exc:
+        _load_from(_broken(tmp_path, file, edit))
+    assert expected in str(exc.value)
