@@ -27,14 +27,23 @@ def _label(kind: str, key: str) -> str:
     return _assessment_texts()["labels"][kind].get(key, key)
 
 
-FIT_LABELS = {"recommended": "向いています", "possible": "検討できます", "unsuitable": "難しいと考えられます"}
-LIKELIHOOD_LABELS = {
-    "likely": "過払い金が発生している可能性が高いです。",
-    "possible": "過払い金が発生している可能性があります。",
-    "time_barred": "完済から10年以上たっていて、時効で請求できない可能性が高いです。",
-    "unknown": "今の情報だけでは、過払い金があるかどうか判断できません。",
-    "unlikely": "過払い金が発生している可能性は低いです。",
-}
+# Every fixed sentence and button label comes from the phrases files of debt_rules.knowledge
+# (phrases_dialogue.yml), which the office's lawyers review; this module only picks them
+# and fills the figures.
+_p = knowledge.phrase
+
+
+def _button(name: str, intent: str, entities: Optional[Dict[str, Any]] = None) -> Button:
+    return Button(_p("buttons." + name), intent, entities or {})
+
+
+def __getattr__(name: str) -> Any:
+    """FIT_LABELS and LIKELIHOOD_LABELS, read from the phrases on first use."""
+    if name == "FIT_LABELS":
+        return {k: v for k, v in knowledge.phrase_group("fit").items() if k != "undecided"}
+    if name == "LIKELIHOOD_LABELS":
+        return knowledge.phrase_group("overpayment_likelihood")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- questions -------------------------------------------------------------------
@@ -67,10 +76,10 @@ def pending_question(state: State, today: Optional[date] = None) -> Optional[Mes
     if state.flow in ("diagnosis", "overpayment") and state.asking:
         q = _next(state, today)
         if q is not None:
-            return _question_message(q, "診断の続きです。" if state.flow == "diagnosis" else "続きです。")
+            return _question_message(q, _p("diagnosis.resume_prefix") if state.flow == "diagnosis"
+                                     else _p("overpayment.resume_prefix"))
     if state.flow == "recalculation":
-        return Message("引き直し計算をする場合は、取引履歴を「日付,借入額,返済額」の形で貼り付けてください。",
-                       [Button("やめる", "stop_form")])
+        return Message(_p("recalculation.resume"), [_button("stop_form", "stop_form")])
     return None
 
 
@@ -93,69 +102,71 @@ def render_assessment(a: Dict[str, Any]) -> List[Message]:
 
     out: List[Message] = []
     for note in a.get("urgent") or []:
-        out.append(Message("【至急】" + note))
+        out.append(Message(_p("diagnosis.urgent", note=note)))
     primary = a.get("primary")
     procs = {p["procedure"]: p for p in a.get("procedures") or []}
     if primary:
         p = procs.get(primary, {})
-        reasons = "".join(p.get("reasons", [])[:2])
-        out.append(Message(f"診断結果：いちばん検討しやすいのは「{_label('procedure', primary)}」です。{reasons}"))
+        out.append(Message(_p("diagnosis.primary", procedure=_label("procedure", primary),
+                              reasons=p.get("reasons", [])[:2])))
     elif a.get("debt_total", 0) == 0 and a.get("missing") == []:
-        out.append(Message("今のお話では、債務整理の対象になる借金は見当たりません。"))
+        out.append(Message(_p("diagnosis.nothing_to_settle")))
     else:
         open_ = [_label("procedure", p["procedure"]) for p in a.get("procedures") or []
                  if p["procedure"] in ("voluntary_settlement", "individual_rehabilitation", "bankruptcy")
                  and (p["fit"] != "unsuitable" or not p.get("decided", True))]
         need = [_label("fact", m.split(".")[-1]) if m.split(".")[-1] in _assessment_texts()["labels"]["fact"]
                 else m for m in a.get("missing") or []]
-        lead = "診断結果：今の情報では、どの方法がいちばん合うかまだ決められません。"
+        lead = _p("diagnosis.undecided")
         if open_:
-            lead += f"候補は{'か'.join(open_)}です。"
+            lead += _p("diagnosis.candidates", procedures=open_)
         if need:
-            lead += f"{'と'.join(need[:2])}がわかると判断できます。"
+            lead += _p("diagnosis.facts_needed", facts=need[:2])
         out.append(Message(lead))
     figures = []
     s = a.get("settlement") or {}
     r = a.get("rehabilitation") or {}
     if a.get("debt_total"):
-        figures.append(f"対象の借金は合計{yen(a['debt_total'])}です。")
+        figures.append(_p("diagnosis.debt_total", amount=yen(a["debt_total"])))
         if s.get("months_needed"):
-            figures.append(f"今の返済可能額なら約{s['months_needed']}か月で返せる計算です。")
-        figures.append(f"任意整理で分割する場合の目安は、3年（36回）で月{yen(s.get('monthly_36'))}、"
-                       f"5年（60回）で月{yen(s.get('monthly_60'))}です。")
+            figures.append(_p("diagnosis.months_needed", months=s["months_needed"]))
+        figures.append(_p("diagnosis.settlement_monthly", monthly_36=yen(s.get("monthly_36")),
+                          monthly_60=yen(s.get("monthly_60"))))
         if r.get("repayment"):
-            figures.append(f"個人再生なら返済総額は最低{yen(r['repayment'])}（民事再生法の最低弁済額）で、"
-                           f"3年なら月{yen(r.get('monthly_36'))}です。")
+            figures.append(_p("diagnosis.rehabilitation_minimum", repayment=yen(r["repayment"]),
+                              monthly_36=yen(r.get("monthly_36"))))
     if a.get("excluded_total"):
-        figures.append(f"税金・養育費など{yen(a['excluded_total'])}は、どの手続きでも減りません。")
+        figures.append(_p("diagnosis.excluded", amount=yen(a["excluded_total"])))
     if figures:
         out.append(Message("".join(figures)))
-    fits = [f"{_label('procedure', p['procedure'])}："
-            + (FIT_LABELS[p["fit"]] if p.get("decided", True) else "まだ判断できません")
+    fit_labels = knowledge.phrase_group("fit")
+    fits = [_p("diagnosis.fit_item", procedure=_label("procedure", p["procedure"]),
+               fit=fit_labels[p["fit"] if p.get("decided", True) else "undecided"])
             for p in a.get("procedures") or []]
     if fits:
-        out.append(Message("ほかの手続きの見込み：" + "／".join(fits) + "。"))
+        out.append(Message(_p("diagnosis.other_fits", fits=fits)))
     risks = []
     if primary and procs.get(primary, {}).get("risks"):
         risks = procs[primary]["risks"][:3]
     if risks:
-        out.append(Message("注意点：" + "".join(risks)))
+        out.append(Message(_p("diagnosis.risks", risks=risks)))
     steps = (a.get("next_steps") or [])[:3]
     if steps:
-        out.append(Message("次にすること：" + "".join(f"{i + 1}. {t}" for i, t in enumerate(steps))))
+        out.append(Message(_p("diagnosis.next_steps", steps=[
+            _p("diagnosis.next_step_item", number=i + 1, step=t) for i, t in enumerate(steps)])))
     docs = (a.get("documents") or [])[:6]
     if docs:
-        out.append(Message("相談に持っていくもの：" + "、".join(docs) + "。"))
+        out.append(Message(_p("diagnosis.documents", documents=docs)))
     eligible = (a.get("legal_aid") or {}).get("eligible")
     if eligible is True:
-        out.append(Message("収入と資産の目安からは、法テラスの費用立替えを利用できる可能性があります。"))
+        out.append(Message(_p("diagnosis.legal_aid_eligible")))
     elif eligible is False:
-        out.append(Message("収入か資産が法テラスの基準を超えるため、費用立替えは使えない可能性があります。"))
+        out.append(Message(_p("diagnosis.legal_aid_ineligible")))
     out.append(Message(knowledge.notice(), [
-        Button("無料相談を予約する", "request_booking"),
-        Button("費用を知りたい", "ask_cost", {"procedure": primary} if primary else {}),
-        Button("スタッフに相談したい", "request_human"),
-        Button("最初からやり直す", "start_over"),
+        _button("request_booking", "request_booking"),
+        _button("ask_cost", "ask_cost", {"procedure": primary} if primary else {}),
+        _button("request_human", "request_human"),
+        _button("start_over", "start_over"),
     ]))
     return out
 
@@ -175,15 +186,15 @@ def _finish_overpayment(state: State, messages: List[Message], today: Optional[d
     over = assessment.get("overpayment") or {}
     state.asking = None
     state.flow = None
-    messages.append(Message(LIKELIHOOD_LABELS.get(over.get("likelihood"), LIKELIHOOD_LABELS["unknown"])
+    likelihood = knowledge.phrase_group("overpayment_likelihood")
+    messages.append(Message(likelihood.get(over.get("likelihood"), likelihood["unknown"])
                             + "".join((over.get("reasons") or [])[:2])))
-    messages.append(Message("過払い金の請求には期限があります。完済から10年、または請求できると知ってから5年で時効になるため、"
-                            "完済している場合は早めの確認が大切です。"))
+    messages.append(Message(_p("overpayment.deadline")))
     messages.append(Message(knowledge.notice(), [
-        Button("引き直し計算をする", "request_recalculation"),
-        Button("無料相談を予約する", "request_booking"),
-        Button("スタッフに相談したい", "request_human"),
-        Button("自分に合う方法を診断", "request_diagnosis"),
+        _button("request_recalculation", "request_recalculation"),
+        _button("request_booking", "request_booking"),
+        _button("request_human", "request_human"),
+        _button("request_diagnosis", "request_diagnosis"),
     ]))
     return Reply(state, messages, assessment)
 
@@ -214,17 +225,17 @@ def history_from_text(text: str) -> Optional[str]:
 
 def render_recalculation(result: Dict[str, Any], rate_note: str) -> List[Message]:
 
-    out = [Message(f"引き直し計算の結果です（利息制限法の上限金利で計算）。"
-                   f"取引{len(result.get('rows') or [])}件を計算しました。")]
+    out = [Message(_p("recalculation.result", count=len(result.get("rows") or [])))]
     if result.get("overpayment"):
-        out.append(Message(f"過払い金は{yen(result['overpayment'])}、過払い利息は{yen(result['overpayment_interest'])}で、"
-                           f"請求できる額の目安は合計{yen(result['claim'])}です。{rate_note}"))
+        out.append(Message(_p("recalculation.overpaid", overpayment=yen(result["overpayment"]),
+                              interest=yen(result["overpayment_interest"]), claim=yen(result["claim"]),
+                              rate_note=rate_note)))
     else:
-        out.append(Message(f"過払い金は発生していません。計算上の残りの元金は{yen(result.get('principal'))}、"
-                           f"未払いの利息は{yen(result.get('unpaid_interest'))}です。"))
-    out.append(Message(knowledge.notice() + "実際の請求額は、貸金業者から取り寄せた取引履歴で弁護士・司法書士が確認します。", [
-        Button("過払い金の時効", "ask_overpayment_deadline"),
-        Button("スタッフに相談したい", "request_human"),
+        out.append(Message(_p("recalculation.not_overpaid", principal=yen(result.get("principal")),
+                              unpaid_interest=yen(result.get("unpaid_interest")))))
+    out.append(Message(knowledge.notice() + _p("recalculation.check_by_professional"), [
+        _button("ask_overpayment_deadline", "ask_overpayment_deadline"),
+        _button("request_human", "request_human"),
     ]))
     return out
 
@@ -237,16 +248,13 @@ def _recalculate(state: State, csv_text: str, today: Optional[date] = None) -> R
     last = str(history["transactions"][-1]["date"]) if history["transactions"] else ""
     if last and last < today.isoformat():
         history["as_of"] = today.isoformat()   # the claim as of today, interest included
-    note = ("過払い利息は年5%で計算しています（2020年3月31日までに生じた過払い金の法定利率）。"
-            if str(first) < "2020-04-01" else
-            "過払い利息は年5%で計算しています。2020年4月以降に生じた過払い金は年3%になる点にご注意ください。")
+    note = _p("recalculation.rate_before_2020" if str(first) < "2020-04-01" else "recalculation.rate_from_2020")
     result = recalculate(history)
     state.flow = None
     state.asking = None
     messages = render_recalculation(result, note)
     if last and int(last[:4]) < today.year - 10 and result.get("overpayment"):
-        messages.insert(1, Message("最後の取引から10年以上たっています。取引が終わっている場合、"
-                                   "過払い金は時効で請求できない可能性があります。"))
+        messages.insert(1, Message(_p("recalculation.old_dealings")))
     return Reply(state, messages)
 
 
@@ -274,16 +282,15 @@ def start(flow: str, state: State, intent: str, text: str, entities: Iterable[Di
         topic = knowledge.topic("request_recalculation")
         state.asking = "history"
         msgs = [Message(t) for t in topic.messages]
-        msgs.append(Message("計算する場合は、取引履歴を1行に1件、「日付,借入額,返済額」の形で貼り付けてください。"
-                            "例：2005-04-01,500000,0", [Button("やめる", "stop_form")]))
+        msgs.append(Message(_p("recalculation.ask_history"), [_button("stop_form", "stop_form")]))
         return Reply(state, msgs)
     intro: List[Message] = []
     if flow == "diagnosis" and not state.facts:
-        intro.append(Message("あなたに合う方法を一緒に確認します。質問は1つずつ、分からないものは「わからない」で大丈夫です。"))
+        intro.append(Message(_p("diagnosis.intro")))
     elif flow == "overpayment":
         topic = knowledge.topic("ask_overpayment")
         intro.extend(Message(t) for t in topic.messages[:2])
-        intro.append(Message("いくつか質問して、過払い金の可能性を確認します。"))
+        intro.append(Message(_p("overpayment.intro")))
     return _apply_and_continue(state, intent, text, ents, intro, today)
 
 
@@ -295,7 +302,7 @@ def answer_refusal(state: State, case: str) -> Reply:
     msgs = [Message(t) for t in topic.messages]
     buttons = [Button(b["title"], b["intent"], b.get("entities") or {}) for b in topic.buttons]
     if not any(b.intent == "request_diagnosis" for b in buttons):
-        buttons.insert(0, Button("自分に合う方法を診断", "request_diagnosis"))
+        buttons.insert(0, _button("request_diagnosis", "request_diagnosis"))
     msgs[-1].buttons = buttons
     return Reply(state, msgs)
 
@@ -304,8 +311,8 @@ def _safe(fn, state: State) -> Reply:
     try:
         return fn()
     except InputError as exc:
-        return Reply(state, [Message(f"入力を読み取れませんでした：{exc.problem}"
-                                     "もう一度お願いします。", [Button("やめる", "stop_form")])])
+        return Reply(state, [Message(_p("recalculation.invalid", problem=exc.problem),
+                                     [_button("stop_form", "stop_form")])])
 
 
 def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dict[str, Any]],
@@ -313,10 +320,10 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
     try:
         found = interpret(state.asking, text, intent, entities, state.facts)
     except InputError as exc:
-        msgs = intro + [Message(f"すみません、その値は使えません：{exc.problem}")]
+        msgs = intro + [Message(_p("diagnosis.bad_value", problem=exc.problem))]
         q = _next(state, today)
         if q is not None:
-            msgs.append(_question_message(q, "あらためて伺います。"))
+            msgs.append(_question_message(q, _p("diagnosis.ask_again_prefix")))
         return Reply(state, msgs)
     asked = state.asking
     corrected = [k for k in found.updates if k in state.facts and state.facts[k] != found.updates[k]
@@ -329,9 +336,9 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
         if name not in state.skipped:
             state.skipped.append(name)
     if corrected:
-        intro.append(Message("回答を修正しました。"))
+        intro.append(Message(_p("diagnosis.corrected")))
     elif found.updates and asked not in found.updates:
-        intro.append(Message("ありがとうございます。いただいた情報を反映しました。"))
+        intro.append(Message(_p("diagnosis.reflected")))
     return _ask_or_finish(state, intro, today)
 
 
@@ -349,16 +356,14 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
     if csv_text:
         return _safe(lambda: _recalculate(state, csv_text, today), state)
     if state.flow == "recalculation":
-        return Reply(state, [Message("取引履歴を読み取れませんでした。1行に1件、「2005-04-01,500000,0」のように"
-                                     "日付・借入額・返済額をカンマで区切って貼り付けてください。",
-                                     [Button("やめる", "stop_form")])])
+        return Reply(state, [Message(_p("recalculation.unreadable"), [_button("stop_form", "stop_form")])])
     if state.flow in ("diagnosis", "overpayment"):
         found = _try(state, intent, text, ents)
         if found is None or not found.understood:
             q = _next(state, today)
-            msgs = [Message("すみません、うまく読み取れませんでした。")]
+            msgs = [Message(_p("diagnosis.not_understood"))]
             if q is not None:
-                msgs.append(_question_message(q, "ボタンから選ぶか、短くお答えください。"))
+                msgs.append(_question_message(q, _p("diagnosis.choose_prefix")))
             return Reply(state, msgs)
         return _apply_and_continue(state, intent, text, ents, [], today)
     # no flow: facts (or a correction after a result) start or refresh the diagnosis
@@ -387,12 +392,12 @@ def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -
     """Not understood: offer the two likeliest topics, never a dead end."""
 
     if intent == "affirm":
-        text = "ありがとうございます。ほかに知りたいことがあれば、そのまま入力してください。"
+        text = _p("clarify.after_affirm")
     elif intent in ("deny", "dont_know"):
-        text = "承知しました。気になることがあれば、いつでも聞いてください。"
+        text = _p("clarify.after_deny")
     else:
-        text = "すみません、うまく読み取れませんでした。次のどちらかについてのご質問でしょうか。"
-    always = [Button("自分に合う方法を診断", "request_diagnosis"), Button("スタッフに相談したい", "request_human")]
+        text = _p("clarify.not_understood")
+    always = [_button("request_diagnosis", "request_diagnosis"), _button("request_human", "request_human")]
     buttons = []
     for r in ranking or []:
         name = r.get("name")
@@ -409,7 +414,6 @@ def stop(state: State) -> Reply:
     was = state.flow
     state.flow = None
     state.asking = None
-    text = ("診断を中断しました。答えた内容は残っているので、「診断」と送ればいつでも続きから再開できます。"
-            if was in ("diagnosis", "overpayment") else "承知しました。ほかに気になることがあれば聞いてください。")
-    return Reply(state, [Message(text, [Button("診断を再開する", "request_diagnosis"),
-                                        Button("何を相談できる？", "ask_capabilities")])])
+    text = _p("stop.diagnosis") if was in ("diagnosis", "overpayment") else _p("stop.other")
+    return Reply(state, [Message(text, [_button("resume_diagnosis", "request_diagnosis"),
+                                        _button("ask_capabilities", "ask_capabilities")])])
