@@ -40,7 +40,8 @@ class ActionAnswerTopic(Action):
                 "事務所のスタッフが会話を確認し、必要に応じてご連絡します。"
             )
             return []
-        messages = topic_messages(knowledge.topic(intent, procedure=procedure))
+        # the text picks a by_keyword variant (車, 家族…) when the entry has one
+        messages = topic_messages(knowledge.topic(intent, procedure=procedure, text=text))
         pending = dialogue.pending_question(state)
         if pending is not None:
             messages.append(pending)

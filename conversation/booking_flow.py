@@ -20,15 +20,35 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from booking.office_hours import office_hours, parse_time
 from conversation.model import Button, Message, Reply, State
+from debt_rules import knowledge
 from debt_rules.diagnose import texts, yen
 from privacy.pii import CLEAR_ANSWER_ONLY, NEVER_CAPTURED, parse_email, parse_name, parse_phone
 
 STEPS = ("booking_method", "booking_phone", "booking_email", "booking_time", "booking_name",
          "booking_consent")
-CONSENT_TEXT = ("ご入力いただいたお名前と連絡先は、このご相談の件で当事務所からご連絡するためだけに使います。"
-                "広告やほかの目的には使わず、第三者にも渡しません。")
-METHOD_LABELS = {"phone": "電話", "email": "メール", "line": "LINE"}
-WITHDRAW_HINT = "お申し込みを取り消したいときは「予約を取り消したい」と送ってください。連絡先をすぐに削除します。"
+# Every fixed sentence and button label comes from the phrases files of debt_rules.knowledge
+# (phrases_booking.yml), which the office's lawyers review; this module only picks them and
+# fills in the visitor's answers.
+_p = knowledge.phrase
+
+
+def _button(name: str, intent: str, entities: Optional[Dict[str, Any]] = None) -> Button:
+    return Button(_p("booking_buttons." + name), intent, entities or {})
+
+
+def _method_labels() -> Dict[str, str]:
+    return knowledge.phrase_group("booking_method")
+
+
+def __getattr__(name: str) -> Any:
+    """CONSENT_TEXT, WITHDRAW_HINT and METHOD_LABELS, read from the phrases on first use."""
+    if name == "CONSENT_TEXT":
+        return _p("booking.consent")
+    if name == "WITHDRAW_HINT":
+        return _p("booking.withdraw_hint")
+    if name == "METHOD_LABELS":
+        return _method_labels()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _nfkc(text: str) -> str:
@@ -59,37 +79,37 @@ class Context:
 
 
 def _cancel_button() -> Button:
-    return Button("やめる", "stop_form")
+    return _button("stop_form", "stop_form")
 
 
 def _method_question(ctx: Context) -> Message:
-    buttons = [Button("電話", "inform", {"answer_field": "booking_method", "answer_value": '"phone"'}),
-               Button("メール", "inform", {"answer_field": "booking_method", "answer_value": '"email"'})]
+    buttons = [_button("phone", "inform", {"answer_field": "booking_method", "answer_value": '"phone"'}),
+               _button("email", "inform", {"answer_field": "booking_method", "answer_value": '"email"'})]
     if ctx.channel == "line":
-        buttons.append(Button("このLINEで", "inform",
-                              {"answer_field": "booking_method", "answer_value": '"line"'}))
+        buttons.append(_button("line", "inform",
+                               {"answer_field": "booking_method", "answer_value": '"line"'}))
     buttons.append(_cancel_button())
-    return Message("ご連絡の方法を選んでください。", buttons)
+    return Message(_p("booking.method_question"), buttons)
 
 
 def _question(step: str, ctx: Context) -> Message:
     if step == "booking_method":
         return _method_question(ctx)
     if step == "booking_phone":
-        return Message("ご連絡先の電話番号を入力してください（例：090-1234-5678）。", [_cancel_button()])
+        return Message(_p("booking.phone_question"), [_cancel_button()])
     if step == "booking_email":
-        return Message("ご連絡先のメールアドレスを入力してください（例：name@example.jp）。", [_cancel_button()])
+        return Message(_p("booking.email_question"), [_cancel_button()])
     if step == "booking_time":
-        return Message("ご希望の曜日・時間帯を選ぶか、「火曜の午後」のように入力してください。"
-                       + office_hours()["closed_note"], time_buttons() + [_cancel_button()])
+        return Message(_p("booking.time_question") + office_hours()["closed_note"],
+                       time_buttons() + [_cancel_button()])
     if step == "booking_name":
-        return Message("お名前を教えてください。ニックネームでもかまいません。", [_cancel_button()])
+        return Message(_p("booking.name_question"), [_cancel_button()])
     return _consent_question()
 
 
 def _consent_question() -> Message:
-    return Message(CONSENT_TEXT + "この内容で申し込み、事務所からの連絡に同意しますか？", [
-        Button("同意して申し込む", "affirm"), Button("入力し直す", "request_booking"), _cancel_button()])
+    return Message(_p("booking.consent") + _p("booking.consent_question"), [
+        _button("agree", "affirm"), _button("redo", "request_booking"), _cancel_button()])
 
 
 def summary(ctx: Context) -> Dict[str, Any]:
@@ -114,15 +134,15 @@ def _summary_lines(draft: Dict[str, Any], ctx: Context) -> str:
 
     method = draft.get("contact_method")
     contact = {"phone": draft.get("phone"), "email": draft.get("email"),
-               "line": "このLINEのトーク"}.get(method) or ""
-    lines = [f"・連絡方法：{METHOD_LABELS.get(method, '')}（{contact}）",
-             f"・ご希望の日時：{draft.get('preferred_time') or ''}",
-             f"・お名前：{draft.get('name') or ''} 様"]
+               "line": _p("booking.this_line_talk")}.get(method) or ""
+    lines = [_p("booking.summary_method", method=_method_labels().get(method, ""), contact=contact),
+             _p("booking.summary_time", time=draft.get("preferred_time") or ""),
+             _p("booking.summary_name", name=draft.get("name") or "")]
     a = ctx.assessment or {}
     if a.get("primary"):
         label = texts()["labels"]["procedure"].get(a["primary"], a["primary"])
-        total = f"（借金の合計 {yen(a['debt_total'])}）" if a.get("debt_total") else ""
-        lines.append(f"・診断結果：{label}{total}")
+        total = _p("booking.summary_debt_total", amount=yen(a["debt_total"])) if a.get("debt_total") else ""
+        lines.append(_p("booking.summary_diagnosis", procedure=label, total=total))
     return "\n".join(lines)
 
 
@@ -137,16 +157,14 @@ def start(state: State, ctx: Context) -> Reply:
     if ctx.open_refs:
         state.flow, state.asking = None, None
         return _reply(state, [Message(
-            f"すでに相談予約のお申し込みを受け付けています（受付番号 {ctx.open_refs[-1]}）。事務所からのご連絡をお待ちください。"
-            "内容を変えたいときは、いったん取り消してからもう一度お申し込みください。",
-            [Button("予約を取り消す", "withdraw_booking"), Button("何を相談できる？", "ask_capabilities")])])
+            _p("booking.already_open", ref=ctx.open_refs[-1]),
+            [_button("withdraw_booking", "withdraw_booking"), _button("ask_capabilities", "ask_capabilities")])])
     state.flow, state.asking = "booking", "booking_method"
     state.booking = {"channel": ctx.channel}
-    intro = "初回の相談は無料です。相談の予約をお受けします。"
+    intro = _p("booking.intro")
     if (ctx.assessment or {}).get("legal_aid", {}).get("eligible") is True:
-        intro += "診断では法テラスの費用立替えを使える可能性があるため、その手続きもご案内できます。"
-    intro += ("お伺いするのは、連絡方法・ご希望の日時・お名前（ニックネーム可）だけです。"
-              "途中で「やめる」と送ると、何も保存せずに終わります。")
+        intro += _p("booking.intro_legal_aid")
+    intro += _p("booking.intro_questions")
     return _reply(state, [Message(intro), _method_question(ctx)], [{"op": "discard"}])
 
 
@@ -154,13 +172,13 @@ def pending(state: State, ctx: Optional[Context] = None) -> Optional[Message]:
     if state.flow != "booking" or state.asking not in STEPS:
         return None
     q = _question(state.asking, ctx or Context(channel=(state.booking or {}).get("channel")))
-    return Message("予約の続きです。" + q.text, q.buttons)
+    return Message(_p("booking.resume_prefix") + q.text, q.buttons)
 
 
 def cancel(state: State) -> Reply:
     state.flow, state.asking, state.booking = None, None, {}
-    return _reply(state, [Message("相談予約のお申し込みをやめました。入力された連絡先やお名前は保存していません。", [
-        Button("相談を予約する", "request_booking"), Button("何を相談できる？", "ask_capabilities")])],
+    return _reply(state, [Message(_p("booking.cancelled"), [
+        _button("request_booking", "request_booking"), _button("ask_capabilities", "ask_capabilities")])],
         [{"op": "discard"}])
 
 
@@ -240,8 +258,8 @@ def step(state: State, intent: Optional[str], text: str, entities: Iterable[Dict
             method = ("phone" if _WANTS_PHONE.search(t) else "email" if _WANTS_EMAIL.search(t)
                       else "line" if _WANTS_LINE.search(t) else None)
         if method == "line" and ctx.channel != "line":
-            return again("LINEでのご連絡は、LINEからご相談いただいた場合に選べます。")
-        if method not in METHOD_LABELS:
+            return again(_p("booking.line_needs_line"))
+        if method not in _method_labels():
             return again("")
         booking["method"] = method
         if method == "line":
@@ -266,10 +284,8 @@ def step(state: State, intent: Optional[str], text: str, entities: Iterable[Dict
             return ask("booking_time", ops=[{"op": "save", "fields": {
                 "contact_method": "email", "email": email, "phone": None, "channel": ctx.channel}}])
         if asking == "booking_phone":
-            return again("電話番号として確認できませんでした。市外局番から、090-1234-5678 や 03-1234-5678 のように"
-                         "入力してください。メールでの連絡に変える場合は「メール」と送ってください。")
-        return again("メールアドレスとして確認できませんでした。name@example.jp のように、@ と"
-                     "ドメインまで入力してください。電話での連絡に変える場合は「電話」と送ってください。")
+            return again(_p("booking.phone_invalid"))
+        return again(_p("booking.email_invalid"))
 
     if asking == "booking_time":
         key = _answer_entity(entities, "booking_time")
@@ -282,11 +298,11 @@ def step(state: State, intent: Optional[str], text: str, entities: Iterable[Dict
     if asking == "booking_name":
         name = parse_name(t)
         if name is None:
-            return again("お名前として受け取れませんでした（30文字まで、数字だけは不可）。")
+            return again(_p("booking.name_invalid"))
         state.asking = "booking_consent"
         draft = {**ctx.draft, "name": name}
         return _reply(state, [
-            Message("【お申し込み内容】\n" + _summary_lines(draft, ctx), private=True),
+            Message(_p("booking.summary_heading") + "\n" + _summary_lines(draft, ctx), private=True),
             _consent_question()], [{"op": "save", "fields": {"name": name}}])
 
     if asking == "booking_consent":
@@ -294,35 +310,34 @@ def step(state: State, intent: Optional[str], text: str, entities: Iterable[Dict
             return cancel(state)
         if intent == "affirm" or _AGREE.search(t):
             state.flow, state.asking, state.booking = None, None, {}
-            return _reply(state, [], [{"op": "submit", "consent_text": CONSENT_TEXT, "summary": summary(ctx)}])
+            return _reply(state, [], [{"op": "submit", "consent_text": _p("booking.consent"),
+                                       "summary": summary(ctx)}])
         return _reply(state, [_consent_question()])
     state.flow, state.asking = None, None
-    return _reply(state, [Message("予約の受付を最初からやり直してください。", [Button("相談を予約する", "request_booking")])])
+    return _reply(state, [Message(_p("booking.restart"), [_button("request_booking", "request_booking")])])
 
 
 def confirmation(row: Dict[str, Any], ctx: Context) -> List[Message]:
     """After the request is stored: the summary with the 受付番号 (LINE and widget alike)."""
     method = row.get("contact_method")
-    how = ("このLINEのトークで" if method == "line"
-           else f"{METHOD_LABELS.get(method, '')}で")
+    how = (_p("booking.contact_by_line") if method == "line"
+           else _p("booking.contact_by_method", method=_method_labels().get(method, "")))
     return [
-        Message(f"相談予約のお申し込みを受け付けました。受付番号：{row['ref']}\n"
+        Message(_p("booking.received", ref=row["ref"]) + "\n"
                 + _summary_lines(row, ctx)
-                + f"\n事務所のスタッフから、ご希望の日時に合わせて{how}ご連絡します。", private=True),
-        Message("ご連絡は、このご相談の件に限ります。" + WITHDRAW_HINT,
-                [Button("予約を取り消す", "withdraw_booking"), Button("相談に必要な書類", "ask_documents")]),
+                + "\n" + _p("booking.will_contact", how=how), private=True),
+        Message(_p("booking.contact_scope") + _p("booking.withdraw_hint"),
+                [_button("withdraw_booking", "withdraw_booking"), _button("ask_documents", "ask_documents")]),
     ]
 
 
 def withdrawn(count: int) -> List[Message]:
     if count:
-        return [Message("相談予約のお申し込みを取り消し、お名前と連絡先を削除しました。"
-                        "またご相談したくなったら、いつでもお声がけください。",
-                        [Button("相談を予約する", "request_booking"), Button("何を相談できる？", "ask_capabilities")])]
-    return [Message("取り消す相談予約のお申し込みは見つかりませんでした（入力途中のものもありません）。",
-                    [Button("相談を予約する", "request_booking")])]
+        return [Message(_p("booking.withdrawn"),
+                        [_button("request_booking", "request_booking"),
+                         _button("ask_capabilities", "ask_capabilities")])]
+    return [Message(_p("booking.nothing_to_withdraw"), [_button("request_booking", "request_booking")])]
 
 
 def unavailable() -> List[Message]:
-    return [Message("申し訳ありません。ただいま予約を受け付けられません。少し時間をおいてもう一度お試しください。"
-                    "入力された連絡先は保存していません。", [Button("スタッフに相談したい", "request_human")])]
+    return [Message(_p("booking.unavailable"), [_button("request_human", "request_human")])]

@@ -28,14 +28,23 @@ def _label(kind: str, key: str) -> str:
     return _assessment_texts()["labels"][kind].get(key, key)
 
 
-FIT_LABELS = {"recommended": "向いています", "possible": "検討できます", "unsuitable": "難しいと考えられます"}
-LIKELIHOOD_LABELS = {
-    "likely": "過払い金が発生している可能性が高いです。",
-    "possible": "過払い金が発生している可能性があります。",
-    "time_barred": "完済から10年以上たっていて、時効で請求できない可能性が高いです。",
-    "unknown": "今の情報だけでは、過払い金があるかどうか判断できません。",
-    "unlikely": "過払い金が発生している可能性は低いです。",
-}
+# Every fixed sentence and button label comes from the phrases files of debt_rules.knowledge
+# (phrases_dialogue.yml), which the office's lawyers review; this module only picks them
+# and fills the figures.
+_p = knowledge.phrase
+
+
+def _button(name: str, intent: str, entities: Optional[Dict[str, Any]] = None) -> Button:
+    return Button(_p("buttons." + name), intent, entities or {})
+
+
+def __getattr__(name: str) -> Any:
+    """FIT_LABELS and LIKELIHOOD_LABELS, read from the phrases on first use."""
+    if name == "FIT_LABELS":
+        return {k: v for k, v in knowledge.phrase_group("fit").items() if k != "undecided"}
+    if name == "LIKELIHOOD_LABELS":
+        return knowledge.phrase_group("overpayment_likelihood")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- questions -------------------------------------------------------------------
@@ -68,10 +77,10 @@ def pending_question(state: State, today: Optional[date] = None) -> Optional[Mes
     if state.flow in ("diagnosis", "overpayment") and state.asking:
         q = _next(state, today)
         if q is not None:
-            return _question_message(q, "診断の続きです。" if state.flow == "diagnosis" else "続きです。")
+            return _question_message(q, _p("diagnosis.resume_prefix") if state.flow == "diagnosis"
+                                     else _p("overpayment.resume_prefix"))
     if state.flow == "recalculation":
-        return Message("引き直し計算をする場合は、取引履歴を「日付,借入額,返済額」の形で貼り付けてください。",
-                       [Button("やめる", "stop_form")])
+        return Message(_p("recalculation.resume"), [_button("stop_form", "stop_form")])
     return None
 
 
@@ -120,15 +129,15 @@ def _finish_overpayment(state: State, messages: List[Message], today: Optional[d
     over = assessment.get("overpayment") or {}
     state.asking = None
     state.flow = None
-    messages.append(Message(LIKELIHOOD_LABELS.get(over.get("likelihood"), LIKELIHOOD_LABELS["unknown"])
+    likelihood = knowledge.phrase_group("overpayment_likelihood")
+    messages.append(Message(likelihood.get(over.get("likelihood"), likelihood["unknown"])
                             + "".join((over.get("reasons") or [])[:2])))
-    messages.append(Message("過払い金の請求には期限があります。完済から10年、または請求できると知ってから5年で時効になるため、"
-                            "完済している場合は早めの確認が大切です。"))
+    messages.append(Message(_p("overpayment.deadline")))
     messages.append(Message(knowledge.notice(), [
-        Button("引き直し計算をする", "request_recalculation"),
-        Button("無料相談を予約する", "request_booking"),
-        Button("スタッフに相談したい", "request_human"),
-        Button("自分に合う方法を診断", "request_diagnosis"),
+        _button("request_recalculation", "request_recalculation"),
+        _button("request_booking", "request_booking"),
+        _button("request_human", "request_human"),
+        _button("request_diagnosis", "request_diagnosis"),
     ]))
     return Reply(state, messages, assessment)
 
@@ -159,17 +168,17 @@ def history_from_text(text: str) -> Optional[str]:
 
 def render_recalculation(result: Dict[str, Any], rate_note: str) -> List[Message]:
 
-    out = [Message(f"引き直し計算の結果です（利息制限法の上限金利で計算）。"
-                   f"取引{len(result.get('rows') or [])}件を計算しました。")]
+    out = [Message(_p("recalculation.result", count=len(result.get("rows") or [])))]
     if result.get("overpayment"):
-        out.append(Message(f"過払い金は{yen(result['overpayment'])}、過払い利息は{yen(result['overpayment_interest'])}で、"
-                           f"請求できる額の目安は合計{yen(result['claim'])}です。{rate_note}"))
+        out.append(Message(_p("recalculation.overpaid", overpayment=yen(result["overpayment"]),
+                              interest=yen(result["overpayment_interest"]), claim=yen(result["claim"]),
+                              rate_note=rate_note)))
     else:
-        out.append(Message(f"過払い金は発生していません。計算上の残りの元金は{yen(result.get('principal'))}、"
-                           f"未払いの利息は{yen(result.get('unpaid_interest'))}です。"))
-    out.append(Message(knowledge.notice() + "実際の請求額は、貸金業者から取り寄せた取引履歴で弁護士・司法書士が確認します。", [
-        Button("過払い金の時効", "ask_overpayment_deadline"),
-        Button("スタッフに相談したい", "request_human"),
+        out.append(Message(_p("recalculation.not_overpaid", principal=yen(result.get("principal")),
+                              unpaid_interest=yen(result.get("unpaid_interest")))))
+    out.append(Message(knowledge.notice() + _p("recalculation.check_by_professional"), [
+        _button("ask_overpayment_deadline", "ask_overpayment_deadline"),
+        _button("request_human", "request_human"),
     ]))
     return out
 
@@ -182,16 +191,13 @@ def _recalculate(state: State, csv_text: str, today: Optional[date] = None) -> R
     last = str(history["transactions"][-1]["date"]) if history["transactions"] else ""
     if last and last < today.isoformat():
         history["as_of"] = today.isoformat()   # the claim as of today, interest included
-    note = ("過払い利息は年5%で計算しています（2020年3月31日までに生じた過払い金の法定利率）。"
-            if str(first) < "2020-04-01" else
-            "過払い利息は年5%で計算しています。2020年4月以降に生じた過払い金は年3%になる点にご注意ください。")
+    note = _p("recalculation.rate_before_2020" if str(first) < "2020-04-01" else "recalculation.rate_from_2020")
     result = recalculate(history)
     state.flow = None
     state.asking = None
     messages = render_recalculation(result, note)
     if last and int(last[:4]) < today.year - 10 and result.get("overpayment"):
-        messages.insert(1, Message("最後の取引から10年以上たっています。取引が終わっている場合、"
-                                   "過払い金は時効で請求できない可能性があります。"))
+        messages.insert(1, Message(_p("recalculation.old_dealings")))
     return Reply(state, messages)
 
 
@@ -219,16 +225,15 @@ def start(flow: str, state: State, intent: str, text: str, entities: Iterable[Di
         topic = knowledge.topic("request_recalculation")
         state.asking = "history"
         msgs = [Message(t) for t in topic.messages]
-        msgs.append(Message("計算する場合は、取引履歴を1行に1件、「日付,借入額,返済額」の形で貼り付けてください。"
-                            "例：2005-04-01,500000,0", [Button("やめる", "stop_form")]))
+        msgs.append(Message(_p("recalculation.ask_history"), [_button("stop_form", "stop_form")]))
         return Reply(state, msgs)
     intro: List[Message] = []
     if flow == "diagnosis" and not state.facts:
-        intro.append(Message("あなたに合う方法を一緒に確認します。質問は1つずつ、分からないものは「わからない」で大丈夫です。"))
+        intro.append(Message(_p("diagnosis.intro")))
     elif flow == "overpayment":
         topic = knowledge.topic("ask_overpayment")
         intro.extend(Message(t) for t in topic.messages[:2])
-        intro.append(Message("いくつか質問して、過払い金の可能性を確認します。"))
+        intro.append(Message(_p("overpayment.intro")))
     return _apply_and_continue(state, intent, text, ents, intro, today)
 
 
@@ -240,7 +245,7 @@ def answer_refusal(state: State, case: str) -> Reply:
     msgs = [Message(t) for t in topic.messages]
     buttons = [Button(b["title"], b["intent"], b.get("entities") or {}) for b in topic.buttons]
     if not any(b.intent == "request_diagnosis" for b in buttons):
-        buttons.insert(0, Button("自分に合う方法を診断", "request_diagnosis"))
+        buttons.insert(0, _button("request_diagnosis", "request_diagnosis"))
     msgs[-1].buttons = buttons
     return Reply(state, msgs)
 
@@ -249,8 +254,8 @@ def _safe(fn, state: State) -> Reply:
     try:
         return fn()
     except InputError as exc:
-        return Reply(state, [Message(f"入力を読み取れませんでした：{exc.problem}"
-                                     "もう一度お願いします。", [Button("やめる", "stop_form")])])
+        return Reply(state, [Message(_p("recalculation.invalid", problem=exc.problem),
+                                     [_button("stop_form", "stop_form")])])
 
 
 def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dict[str, Any]],
@@ -258,10 +263,10 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
     try:
         found = interpret(state.asking, text, intent, entities, state.facts)
     except InputError as exc:
-        msgs = intro + [Message(f"すみません、その値は使えません：{exc.problem}")]
+        msgs = intro + [Message(_p("diagnosis.bad_value", problem=exc.problem))]
         q = _next(state, today)
         if q is not None:
-            msgs.append(_question_message(q, "あらためて伺います。"))
+            msgs.append(_question_message(q, _p("diagnosis.ask_again_prefix")))
         return Reply(state, msgs)
     asked = state.asking
     corrected = [k for k in found.updates if k in state.facts and state.facts[k] != found.updates[k]
@@ -274,7 +279,7 @@ def _apply_and_continue(state: State, intent: str, text: str, entities: List[Dic
         if name not in state.skipped:
             state.skipped.append(name)
     if corrected:
-        intro.append(Message("回答を修正しました。"))
+        intro.append(Message(_p("diagnosis.corrected")))
     elif found.updates and (asked not in found.updates or len(found.updates) > 1):
         said = repair.acknowledge(found.updates)   # say back what was understood
         if said is not None:
@@ -308,9 +313,7 @@ def step(state: State, intent: str, text: str, entities: Iterable[Dict[str, Any]
     if csv_text:
         return _safe(lambda: _recalculate(state, csv_text, today), state)
     if state.flow == "recalculation":
-        return Reply(state, [Message("取引履歴を読み取れませんでした。1行に1件、「2005-04-01,500000,0」のように"
-                                     "日付・借入額・返済額をカンマで区切って貼り付けてください。",
-                                     [Button("やめる", "stop_form")])])
+        return Reply(state, [Message(_p("recalculation.unreadable"), [_button("stop_form", "stop_form")])])
     if state.flow in ("diagnosis", "overpayment", "booking") and re.search(_RESUME, text or "") \
             and len(text) <= 20:
         pending = pending_question(state, today)       # 「続けます」 after a side question
@@ -351,12 +354,12 @@ def clarify(state: State, intent: str, ranking: Iterable[Dict[str, Any]] = ()) -
     if state.distress and intent in ("deny", "dont_know", "nlu_fallback", "out_of_scope", None):
         return Reply(state, repair.after_distress())   # warm, never a bare 「承知しました」
     if intent == "affirm":
-        text = "ありがとうございます。ほかに知りたいことがあれば、そのまま入力してください。"
+        text = _p("clarify.after_affirm")
     elif intent in ("deny", "dont_know"):
-        text = "承知しました。気になることがあれば、いつでも聞いてください。"
+        text = _p("clarify.after_deny")
     else:
-        text = "すみません、うまく読み取れませんでした。次のどちらかについてのご質問でしょうか。"
-    always = [Button("自分に合う方法を診断", "request_diagnosis"), Button("スタッフに相談したい", "request_human")]
+        text = _p("clarify.not_understood")
+    always = [_button("request_diagnosis", "request_diagnosis"), _button("request_human", "request_human")]
     buttons = []
     for r in ranking or []:
         name = r.get("name")
@@ -373,7 +376,6 @@ def stop(state: State) -> Reply:
     was = state.flow
     state.flow = None
     state.asking = None
-    text = ("診断を中断しました。答えた内容は残っているので、「診断」と送ればいつでも続きから再開できます。"
-            if was in ("diagnosis", "overpayment") else "承知しました。ほかに気になることがあれば聞いてください。")
-    return Reply(state, [Message(text, [Button("診断を再開する", "request_diagnosis"),
-                                        Button("何を相談できる？", "ask_capabilities")])])
+    text = _p("stop.diagnosis") if was in ("diagnosis", "overpayment") else _p("stop.other")
+    return Reply(state, [Message(text, [_button("resume_diagnosis", "request_diagnosis"),
+                                        _button("ask_capabilities", "ask_capabilities")])])

@@ -1,4 +1,5 @@
-"""The assistant's topic knowledge: the office's prepared answer texts and reference tables.
+"""The assistant's topic knowledge: the office's prepared answer texts, reference tables
+and the fixed sentences of the guided conversations (phrases_*.yml, see :func:`phrase`).
 
 Every text a visitor reads about debt relief comes from the YAML files in this directory,
 written from the two seed documents (shared/seeds) and owned by the office's lawyers; code
@@ -7,21 +8,28 @@ statute and the entry's ``note`` says so.
 
 The files are read once per process, lazily on the first call, and checked on load: a
 malformed file raises :class:`KnowledgeError` naming the file, the place in it and the
-problem. :func:`knowledge_version` is a short hash of the files, so staff can see which
-version of the texts answered a conversation. Only the standard library and PyYAML.
+problem. The shape of each file is stated in ``schema.json`` (JSON Schema 2020-12, checked
+with ``jsonschema``); the loader adds the checks across files and between values that a
+schema cannot express. :func:`knowledge_version` is a short hash of the files, so staff can
+see which version of the texts answered a conversation.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
+import json
 import re
+import string
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
+from jsonschema import Draft202012Validator, ValidationError
 
 __all__ = [
     "KnowledgeError", "UnknownTopic", "Topic",
@@ -29,7 +37,7 @@ __all__ = [
     "refusal_risk_text", "refusal_risk_keys", "comparison_table", "comparison_columns",
     "procedure_label", "procedure_steps", "durations", "fees", "credit_record_periods",
     "kanpo_info", "interest_caps", "overpayment_time_limits", "scrivener_limit", "notice",
-    "hotlines", "knowledge_version", "reload",
+    "hotlines", "phrase", "phrase_group", "knowledge_version", "reload",
     "PROCEDURES", "REFUSAL_CASES", "REFUSAL_RISKS", "REQUIRED_TOPICS",
 ]
 
@@ -61,14 +69,14 @@ REQUIRED_TOPICS = (
 # Buttons may also lead to these intents, which start a guided flow instead of a text.
 FLOW_INTENTS = frozenset({"request_diagnosis", "request_booking", "withdraw_booking"})
 
-TITLE_MAX = 20      # LINE quick-reply label limit
-MESSAGES_MAX = 5    # LINE: at most 5 messages per reply
-BUTTONS_MAX = 13    # LINE: at most 13 quick-reply items
+# The limits of LINE (title ≤ 20 characters, ≤ 5 messages, ≤ 13 buttons) are in schema.json.
 
 # Every top-level section and whether it may appear in several files (only `topics`).
 _SECTIONS = ("topics", "procedures", "refusal_question", "refusal_risks", "comparison",
              "procedure_steps", "durations", "fees", "credit_records", "kanpo", "interest_caps",
-             "overpayment_time_limits", "scrivener_limit", "documents", "notice", "hotlines")
+             "overpayment_time_limits", "scrivener_limit", "documents", "notice", "hotlines", "phrases")
+# Sections whose entries (topics) or groups (phrases) may be spread over several files.
+_MERGED = ("topics", "phrases")
 
 
 class KnowledgeError(ValueError):
@@ -99,286 +107,99 @@ class _Knowledge:
         self.data = data
         self.version = version
         self.topics: Dict[str, Dict[str, Any]] = data["topics"]
+        # per intent, its by_keyword variants in file order, each with its compiled `when`
+        self.keywords: Dict[str, List[Tuple[List["re.Pattern[str]"], Dict[str, Any]]]] = {
+            intent: [([re.compile(w, re.IGNORECASE) for w in v["when"]], v) for v in entry["by_keyword"]]
+            for intent, entry in self.topics.items() if entry.get("by_keyword")}
 
 
-class _Checker:
-    """Collects the file being checked so every error names file and place."""
+SCHEMA_FILE = DIRECTORY / "schema.json"
 
-    def __init__(self, file: str) -> None:
-        self.file = file
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+               "number": "a number", "boolean": "true or false", "null": "null"}
 
-    def fail(self, where: str, problem: str) -> None:
-        raise KnowledgeError(f"{self.file}: {where}: {problem}")
 
-    def mapping(self, value: Any, where: str, *, required=(), optional=()) -> Dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(where, f"must be a mapping, got {type(value).__name__}")
-        for key in value:
-            if not isinstance(key, str):
-                self.fail(where, f"keys must be strings, got {key!r}")
-        if required or optional:
-            unknown = [k for k in value if k not in required and k not in optional]
-            if unknown:
-                self.fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(list(required) + list(optional))})")
-            for key in required:
-                if key not in value:
-                    self.fail(where, f"missing required key {key!r}")
-        return value
+@functools.lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    """The JSON Schema (draft 2020-12) every knowledge file must satisfy, read once."""
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
-    def text(self, value: Any, where: str, *, max_len: Optional[int] = None) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.fail(where, f"must be a non-empty string, got {value!r}")
-        if max_len is not None and len(value) > max_len:
-            self.fail(where, f"must be at most {max_len} characters (got {len(value)}: {value!r})")
-        return value
 
-    def texts(self, value: Any, where: str, *, min_items: int = 1, max_items: Optional[int] = None) -> List[str]:
-        if not isinstance(value, list):
-            self.fail(where, f"must be a list, got {type(value).__name__}")
-        if len(value) < min_items:
-            self.fail(where, f"must have at least {min_items} item(s)")
-        if max_items is not None and len(value) > max_items:
-            self.fail(where, f"must have at most {max_items} items (got {len(value)})")
-        for i, item in enumerate(value):
-            self.text(item, f"{where}[{i}]")
-        return value
+def _where(path: Iterable[Any]) -> str:
+    """``["topics", "ask_cost", "buttons", 0, "title"]`` -> ``topics.ask_cost.buttons[0].title``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
 
-    def integer(self, value: Any, where: str, *, nullable: bool = False) -> Optional[int]:
-        if value is None and nullable:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            self.fail(where, f"must be a non-negative integer{' or null' if nullable else ''}, got {value!r}")
-        return value
 
-    def procedure_keys(self, value: Dict[str, Any], where: str, *, complete: bool) -> None:
-        for key in value:
-            if key not in PROCEDURES:
-                self.fail(where, f"unknown procedure {key!r} (one of {', '.join(PROCEDURES)})")
-        if complete:
-            for p in PROCEDURES:
-                if p not in value:
-                    self.fail(where, f"missing procedure {p!r}")
+def _problem(error: ValidationError) -> str:
+    """One schema error in the words of the old hand-written checker: the schema's own
+    ``x-messages`` when it has one for the failing keyword, else a plain default."""
+    keyword, limit, value = error.validator, error.validator_value, error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    key = None
+    if keyword == "required":
+        key = next((k for k in limit if isinstance(value, dict) and k not in value), None)
+    elif keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(value, dict):
+        allowed = list(schema.get("properties") or {})
+        key = next((k for k in value if k not in allowed), None)
+    messages = schema.get("x-messages") or {}
+    template = messages.get(keyword) or messages.get("*")
+    fields = {"value": value, "limit": limit, "key": key,
+              "count": len(value) if isinstance(value, (str, list, dict)) else None,
+              "options": ", ".join(map(str, limit)) if isinstance(limit, list) else limit}
+    if template:
+        return template.format(**fields)
+    if keyword == "required":
+        return f"missing required key {key!r}"
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        allowed = list(schema.get("properties") or {})
+        return f"unknown key {key!r}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+    if keyword == "type":
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in (limit if isinstance(limit, list) else [limit]))
+        return f"must be {wanted}, got {type(value).__name__}"
+    if keyword == "minItems":
+        return f"must have at least {limit} item(s)"
+    if keyword == "maxItems":
+        return f"must have at most {limit} items (got {len(value)})"
+    if keyword == "maxLength":
+        return f"must be at most {limit} characters (got {len(value)}: {value!r})"
+    if keyword == "const":
+        return f"must be {limit!r}, got {value!r}"
+    if keyword == "enum":
+        return f"must be one of {fields['options']}, got {value!r}"
+    return error.message
 
-    # -- topics
 
-    def button(self, value: Any, where: str, *, with_case: bool = False) -> None:
-        b = self.mapping(value, where, required=("title", "intent"),
-                         optional=("entities",) + (("case",) if with_case else ()))
-        self.text(b["title"], f"{where}.title", max_len=TITLE_MAX)
-        self.text(b["intent"], f"{where}.intent")
-        entities = b.get("entities")
-        if entities is not None:
-            self.mapping(entities, f"{where}.entities")
-            for name, val in entities.items():
-                self.text(val, f"{where}.entities.{name}")
-            if "procedure" in entities and entities["procedure"] not in PROCEDURES:
-                self.fail(f"{where}.entities.procedure", f"unknown procedure {entities['procedure']!r}")
-        if with_case:
-            if b.get("case") not in REFUSAL_CASES:
-                self.fail(f"{where}.case", f"must be one of {', '.join(REFUSAL_CASES)}, got {b.get('case')!r}")
+def _non_string_keys(node: Any, path: List[Any]) -> Optional[str]:
+    """YAML allows keys JSON does not (``yes:`` is True, ``1:`` an int): refuse them first."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if not isinstance(k, str):
+                return f"{_where(path)}: keys must be strings, got {k!r}"
+            found = _non_string_keys(v, path + [k])
+            if found:
+                return found
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found = _non_string_keys(v, path + [i])
+            if found:
+                return found
+    return None
 
-    def buttons(self, value: Any, where: str, *, with_case: bool = False) -> None:
-        if not isinstance(value, list):
-            self.fail(where, f"must be a list, got {type(value).__name__}")
-        if len(value) > BUTTONS_MAX:
-            self.fail(where, f"must have at most {BUTTONS_MAX} buttons (got {len(value)})")
-        for i, b in enumerate(value):
-            self.button(b, f"{where}[{i}]", with_case=with_case)
 
-    def variant(self, value: Any, where: str) -> None:
-        v = self.mapping(value, where, required=("messages",), optional=("buttons", "source", "note"))
-        self.texts(v["messages"], f"{where}.messages", max_items=MESSAGES_MAX)
-        if "buttons" in v:
-            self.buttons(v["buttons"], f"{where}.buttons")
-        for key in ("source", "note"):
-            if key in v:
-                self.text(v[key], f"{where}.{key}")
-
-    def topic(self, value: Any, where: str) -> None:
-        t = self.mapping(value, where, required=("title", "messages", "buttons", "source"),
-                         optional=("note", "by_procedure", "by_case"))
-        self.text(t["title"], f"{where}.title", max_len=TITLE_MAX)
-        self.texts(t["messages"], f"{where}.messages", max_items=MESSAGES_MAX)
-        self.buttons(t["buttons"], f"{where}.buttons")
-        self.text(t["source"], f"{where}.source")
-        if "note" in t:
-            self.text(t["note"], f"{where}.note")
-        if "by_procedure" in t:
-            variants = self.mapping(t["by_procedure"], f"{where}.by_procedure")
-            self.procedure_keys(variants, f"{where}.by_procedure", complete=False)
-            for p, v in variants.items():
-                self.variant(v, f"{where}.by_procedure.{p}")
-        if "by_case" in t:
-            variants = self.mapping(t["by_case"], f"{where}.by_case")
-            for c, v in variants.items():
-                if c not in REFUSAL_CASES:
-                    self.fail(f"{where}.by_case", f"unknown case {c!r} (one of {', '.join(REFUSAL_CASES)})")
-                self.variant(v, f"{where}.by_case.{c}")
-
-    # -- the other sections
-
-    def section(self, name: str, value: Any) -> None:
-        getattr(self, "_" + name)(value, name)
-
-    def _topics(self, value, where):
-        for intent, entry in self.mapping(value, where).items():
-            self.topic(entry, f"{where}.{intent}")
-
-    def _procedures(self, value, where):
-        self.procedure_keys(self.mapping(value, where), where, complete=True)
-        for p, label in value.items():
-            self.text(label, f"{where}.{p}")
-
-    def _refusal_question(self, value, where):
-        q = self.mapping(value, where, required=("messages", "buttons", "source"))
-        self.texts(q["messages"], f"{where}.messages", max_items=MESSAGES_MAX)
-        self.buttons(q["buttons"], f"{where}.buttons", with_case=True)
-        cases = [b["case"] for b in q["buttons"]]
-        if sorted(cases) != sorted(REFUSAL_CASES):
-            self.fail(f"{where}.buttons", f"must offer each case once ({', '.join(REFUSAL_CASES)}), got {cases}")
-        self.text(q["source"], f"{where}.source")
-
-    def _refusal_risks(self, value, where):
-        self.mapping(value, where)
-        for key in REFUSAL_RISKS:
-            if key not in value:
-                self.fail(where, f"missing risk {key!r}")
-        for key, risk in value.items():
-            if key not in REFUSAL_RISKS:
-                self.fail(where, f"unknown risk {key!r} (one of {', '.join(REFUSAL_RISKS)})")
-            r = self.mapping(risk, f"{where}.{key}", required=("text", "source"), optional=("note",))
-            for k in r:
-                self.text(r[k], f"{where}.{key}.{k}")
-
-    def _comparison(self, value, where):
-        c = self.mapping(value, where, required=("columns", "rows"))
-        if not isinstance(c["columns"], list) or not c["columns"]:
-            self.fail(f"{where}.columns", "must be a non-empty list")
-        keys = []
-        for i, col in enumerate(c["columns"]):
-            col = self.mapping(col, f"{where}.columns[{i}]", required=("key", "label"))
-            keys.append(self.text(col["key"], f"{where}.columns[{i}].key"))
-            self.text(col["label"], f"{where}.columns[{i}].label")
-        if not isinstance(c["rows"], list):
-            self.fail(f"{where}.rows", "must be a list")
-        seen = []
-        for i, row in enumerate(c["rows"]):
-            row = self.mapping(row, f"{where}.rows[{i}]", required=("procedure", "source", *keys),
-                               optional=("note",))
-            if row["procedure"] not in PROCEDURES or row["procedure"] in seen:
-                self.fail(f"{where}.rows[{i}].procedure", f"unknown or repeated procedure {row['procedure']!r}")
-            seen.append(row["procedure"])
-            for k in row:
-                self.text(row[k], f"{where}.rows[{i}].{k}")
-        if sorted(seen) != sorted(PROCEDURES):
-            self.fail(f"{where}.rows", f"must have one row per procedure, got {seen}")
-
-    def _procedure_steps(self, value, where):
-        self.procedure_keys(self.mapping(value, where), where, complete=True)
-        for p, steps in value.items():
-            self.texts(steps, f"{where}.{p}")
-
-    def _durations(self, value, where):
-        self.procedure_keys(self.mapping(value, where), where, complete=True)
-        for p, d in value.items():
-            d = self.mapping(d, f"{where}.{p}", required=("min_months", "max_months", "text", "source"),
-                             optional=("to_settlement_months", "repayment_years"))
-            lo = self.integer(d["min_months"], f"{where}.{p}.min_months", nullable=True)
-            hi = self.integer(d["max_months"], f"{where}.{p}.max_months", nullable=True)
-            if lo is not None and hi is not None and lo > hi:
-                self.fail(f"{where}.{p}", f"min_months {lo} exceeds max_months {hi}")
-            self.text(d["text"], f"{where}.{p}.text")
-            self.text(d["source"], f"{where}.{p}.source")
-
-    def _fees(self, value, where):
-        self.mapping(value, where)
-        for group, items in value.items():
-            if group != "consultation" and group not in PROCEDURES:
-                self.fail(where, f"unknown fee group {group!r}")
-            if not isinstance(items, list) or not items:
-                self.fail(f"{where}.{group}", "must be a non-empty list")
-            for i, item in enumerate(items):
-                at = f"{where}.{group}[{i}]"
-                item = self.mapping(item, at, required=("label", "min", "max", "per", "source"), optional=("text",))
-                lo = self.integer(item["min"], f"{at}.min", nullable=True)
-                hi = self.integer(item["max"], f"{at}.max", nullable=True)
-                if (lo is None) != (hi is None):
-                    self.fail(at, "min and max must both be numbers or both be null")
-                if lo is not None and lo > hi:
-                    self.fail(at, f"min {lo} exceeds max {hi}")
-                if lo is None and "text" not in item:
-                    self.fail(at, "an item without figures needs a `text`")
-                for k in ("label", "per", "source", "text"):
-                    if k in item:
-                        self.text(item[k], f"{at}.{k}")
-        self.procedure_keys({k: v for k, v in value.items() if k != "consultation"}, where, complete=True)
-
-    def _credit_records(self, value, where):
-        c = self.mapping(value, where, required=("agencies", "note"), optional=("seed_says",))
-        if not isinstance(c["agencies"], list) or not c["agencies"]:
-            self.fail(f"{where}.agencies", "must be a non-empty list")
-        for i, a in enumerate(c["agencies"]):
-            a = self.mapping(a, f"{where}.agencies[{i}]", required=("key", "name", "period", "years"),
-                             optional=("kanpo_years",))
-            for k in ("key", "name", "period"):
-                self.text(a[k], f"{where}.agencies[{i}].{k}")
-            self.integer(a["years"], f"{where}.agencies[{i}].years")
-            if "kanpo_years" in a:
-                self.integer(a["kanpo_years"], f"{where}.agencies[{i}].kanpo_years")
-        self.text(c["note"], f"{where}.note")
-
-    def _kanpo(self, value, where):
-        self.procedure_keys(self.mapping(value, where), where, complete=True)
-        for p, k in value.items():
-            k = self.mapping(k, f"{where}.{p}", required=("published", "when"))
-            if not isinstance(k["published"], bool):
-                self.fail(f"{where}.{p}.published", "must be true or false")
-            self.texts(k["when"], f"{where}.{p}.when", min_items=1 if k["published"] else 0)
-
-    def _interest_caps(self, value, where):
-        if not isinstance(value, list) or not value:
-            self.fail(where, "must be a non-empty list")
-        for i, cap in enumerate(value):
-            cap = self.mapping(cap, f"{where}[{i}]", required=("below", "percent"))
-            self.integer(cap["below"], f"{where}[{i}].below", nullable=True)
-            if not isinstance(cap["percent"], (int, float)) or isinstance(cap["percent"], bool):
-                self.fail(f"{where}[{i}].percent", f"must be a number, got {cap['percent']!r}")
-
-    def _overpayment_time_limits(self, value, where):
-        t = self.mapping(value, where, required=("years_from_end_of_dealings", "years_from_knowledge",
-                                                 "knowledge_rule_from", "basis", "note"))
-        self.integer(t["years_from_end_of_dealings"], f"{where}.years_from_end_of_dealings")
-        self.integer(t["years_from_knowledge"], f"{where}.years_from_knowledge")
-        for k in ("knowledge_rule_from", "basis", "note"):
-            self.text(t[k], f"{where}.{k}")
-
-    def _scrivener_limit(self, value, where):
-        s = self.mapping(value, where, required=("amount", "per", "basis", "note"))
-        self.integer(s["amount"], f"{where}.amount")
-        for k in ("per", "basis", "note"):
-            self.text(s[k], f"{where}.{k}")
-
-    def _documents(self, value, where):
-        d = self.mapping(value, where, required=("common", "by_procedure", "source"), optional=("note",))
-        self.texts(d["common"], f"{where}.common")
-        self.procedure_keys(self.mapping(d["by_procedure"], f"{where}.by_procedure"),
-                            f"{where}.by_procedure", complete=False)
-        for p, items in d["by_procedure"].items():
-            self.texts(items, f"{where}.by_procedure.{p}")
-        self.text(d["source"], f"{where}.source")
-
-    def _notice(self, value, where):
-        self.text(value, where)
-
-    def _hotlines(self, value, where):
-        if not isinstance(value, list) or not value:
-            self.fail(where, "must be a non-empty list")
-        for i, h in enumerate(value):
-            h = self.mapping(h, f"{where}[{i}]", required=("name", "number"))
-            self.text(h["name"], f"{where}[{i}].name")
-            number = h["number"]
-            if not isinstance(number, str) or not re.fullmatch(r"0\d{1,4}-\d{1,4}-\d{3,4}", number):
-                self.fail(f"{where}[{i}].number", f"must be a phone number like 0570-783-556 (quoted), got {number!r}")
+def _check_file(name: str, doc: Any) -> None:
+    """Every schema error of one file, each as ``file: place: problem``, in file order."""
+    bad_key = _non_string_keys(doc, [])
+    if bad_key:
+        raise KnowledgeError(f"{name}: {bad_key}")
+    errors = sorted(_validator().iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = list(dict.fromkeys(f"{name}: {_where(e.absolute_path)}: {_problem(e)}" for e in errors))
+        raise KnowledgeError("\n".join(lines))
 
 
 def _load_from(directory: Path) -> _Knowledge:
@@ -387,12 +208,11 @@ def _load_from(directory: Path) -> _Knowledge:
     if not files:
         raise KnowledgeError(f"{directory}: no knowledge files (*.yml) found")
     digest = hashlib.sha256()
-    merged: Dict[str, Any] = {"topics": {}}
+    merged: Dict[str, Any] = {"topics": {}, "phrases": {}}
     origin: Dict[str, str] = {}
     for path in files:
         raw = path.read_bytes()
         digest.update(path.name.encode("utf-8") + b"\0" + raw + b"\0")
-        check = _Checker(path.name)
         try:
             doc = yaml.safe_load(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -401,22 +221,84 @@ def _load_from(directory: Path) -> _Knowledge:
             raise KnowledgeError(f"{path.name}: invalid YAML: {exc}") from None
         if doc is None:
             continue
-        check.mapping(doc, "(top level)", optional=_SECTIONS)
+        _check_file(path.name, doc)
+        _check_file_values(path.name, doc)
         for name, value in doc.items():
-            check.section(name, value)
-            if name == "topics":
-                for intent, entry in value.items():
-                    if intent in merged["topics"]:
-                        check.fail(f"topics.{intent}", f"already defined in {origin['topics.' + intent]}")
-                    merged["topics"][intent] = entry
-                    origin["topics." + intent] = path.name
+            if name in _MERGED:
+                for key, entry in value.items():
+                    if key in merged[name]:
+                        raise KnowledgeError(f"{path.name}: {name}.{key}: already defined in "
+                                             f"{origin[name + '.' + key]}")
+                    merged[name][key] = entry
+                    origin[name + "." + key] = path.name
             else:
                 if name in merged:
-                    check.fail(name, f"section already defined in {origin[name]}")
+                    raise KnowledgeError(f"{path.name}: {name}: section already defined in {origin[name]}")
                 merged[name] = value
                 origin[name] = path.name
     _check_whole(merged, origin)
     return _Knowledge(merged, digest.hexdigest()[:12])
+
+
+def _check_file_values(file: str, doc: Dict[str, Any]) -> None:
+    """What the schema cannot say about one file: relations between values."""
+    def fail(where: str, problem: str) -> None:
+        raise KnowledgeError(f"{file}: {where}: {problem}")
+
+    for intent, entry in (doc.get("topics") or {}).items():
+        for i, variant in enumerate(entry.get("by_keyword") or []):
+            for j, pattern in enumerate(variant["when"]):
+                normal = unicodedata.normalize("NFKC", pattern)
+                if normal != pattern:
+                    fail(f"topics.{intent}.by_keyword[{i}].when[{j}]",
+                         f"is matched against NFKC-normalised text, so write it as {normal!r}, not {pattern!r}")
+    if "refusal_question" in doc:
+        cases = [b["case"] for b in doc["refusal_question"]["buttons"]]
+        if sorted(cases) != sorted(REFUSAL_CASES):
+            fail("refusal_question.buttons", f"must offer each case once ({', '.join(REFUSAL_CASES)}), got {cases}")
+    if "comparison" in doc:
+        keys = [c["key"] for c in doc["comparison"]["columns"]]
+        seen: List[str] = []
+        for i, row in enumerate(doc["comparison"]["rows"]):
+            missing = [k for k in keys if k not in row]
+            if missing:
+                fail(f"comparison.rows[{i}]", f"missing column {missing[0]!r}")
+            unknown = [k for k in row if k not in ("procedure", "source", "note", *keys)]
+            if unknown:
+                fail(f"comparison.rows[{i}]", f"unknown key {unknown[0]!r} (not a column)")
+            if row["procedure"] in seen:
+                fail(f"comparison.rows[{i}].procedure", f"repeated procedure {row['procedure']!r}")
+            seen.append(row["procedure"])
+        if sorted(seen) != sorted(PROCEDURES):
+            fail("comparison.rows", f"must have one row per procedure, got {seen}")
+    for group, entries in (doc.get("phrases") or {}).items():
+        for key, entry in entries.items():
+            where = f"phrases.{group}.{key}"
+            declared = entry.get("placeholders") or []
+            try:
+                parsed = list(string.Formatter().parse(entry["text"]))
+            except ValueError as exc:
+                fail(f"{where}.text", f"unbalanced braces ({exc}); write a literal brace as {{{{ or }}}}")
+            fields = []
+            for _, field, spec, conversion in parsed:
+                if field is None:
+                    continue
+                if spec or conversion or not re.fullmatch(r"[a-z][a-z0-9_]*", field):
+                    fail(f"{where}.text", f"{{{field}}} must be a plain name like {{amount}}")
+                fields.append(field)
+            if sorted(set(fields)) != sorted(declared):
+                fail(f"{where}.text", f"uses the placeholders {sorted(set(fields))}, but `placeholders` "
+                                      f"lists {sorted(declared)}")
+            for name in entry.get("join") or {}:
+                if name not in declared:
+                    fail(f"{where}.join", f"{name!r} is not one of its placeholders")
+    for p, d in (doc.get("durations") or {}).items():
+        if d["min_months"] is not None and d["max_months"] is not None and d["min_months"] > d["max_months"]:
+            fail(f"durations.{p}", f"min_months {d['min_months']} exceeds max_months {d['max_months']}")
+    for group, items in (doc.get("fees") or {}).items():
+        for i, item in enumerate(items):
+            if item["min"] is not None and item["min"] > item["max"]:
+                fail(f"fees.{group}[{i}]", f"min {item['min']} exceeds max {item['max']}")
 
 
 def _check_whole(data: Dict[str, Any], origin: Dict[str, str]) -> None:
@@ -425,6 +307,9 @@ def _check_whole(data: Dict[str, Any], origin: Dict[str, str]) -> None:
     for name in _SECTIONS:
         if name not in data:
             raise KnowledgeError(f"knowledge: section {name!r} is missing from every file")
+    for group in _validator().schema["properties"]["phrases"]["properties"]:
+        if group not in data["phrases"]:
+            raise KnowledgeError(f"knowledge: phrase group {group!r} is missing from every file")
     topics = data["topics"]
     for intent in REQUIRED_TOPICS:
         if intent not in topics:
@@ -436,6 +321,8 @@ def _check_whole(data: Dict[str, Any], origin: Dict[str, str]) -> None:
         for kind in ("by_procedure", "by_case"):
             for key, variant in (entry.get(kind) or {}).items():
                 places.append((f"topics.{intent}.{kind}.{key}.buttons", variant.get("buttons") or []))
+        for i, variant in enumerate(entry.get("by_keyword") or []):
+            places.append((f"topics.{intent}.by_keyword[{i}].buttons", variant.get("buttons") or []))
         for where, buttons in places:
             for i, b in enumerate(buttons):
                 if b["intent"] not in known:
@@ -485,23 +372,58 @@ def _button_out(b: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def topic(intent: str, *, procedure: Optional[str] = None, case: Optional[str] = None) -> Topic:
-    """The prepared answer for ``intent``; the variant for ``case`` or ``procedure`` when the
-    entry has one (case first), else the base entry. A variant without its own buttons uses
-    the base entry's. Raises :class:`UnknownTopic` (a LookupError) for an unknown intent."""
+def _keyword_variant(intent: str, text: Optional[str], procedure: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The first ``by_keyword`` variant of ``intent`` one of whose ``when`` patterns is found
+    in the NFKC-normalised ``text`` and whose ``procedures`` (if it lists any) include
+    ``procedure``; None when none applies."""
+    if not isinstance(text, str) or not text:
+        return None
+    normal = unicodedata.normalize("NFKC", text)
+    for patterns, variant in _get().keywords.get(intent, ()):
+        if "procedures" in variant and procedure not in variant["procedures"]:
+            continue
+        if any(p.search(normal) for p in patterns):
+            return variant
+    return None
+
+
+def _topic_from(intent: str, entry: Dict[str, Any], variant: Optional[Dict[str, Any]]) -> Topic:
+    """A Topic from ``variant`` (or the base ``entry``); a variant without its own buttons
+    or source uses the base entry's."""
+    chosen = variant if variant is not None else entry
+    buttons = chosen["buttons"] if "buttons" in chosen else entry["buttons"]
+    return Topic(intent=intent, messages=list(chosen["messages"]),
+                 buttons=[_button_out(b) for b in buttons],
+                 source=chosen.get("source", entry["source"]))
+
+
+def topic(intent: str, *, procedure: Optional[str] = None, case: Optional[str] = None,
+          text: Optional[str] = None) -> Topic:
+    """The prepared answer for ``intent``: a variant when the entry has one that applies,
+    else the base entry. Which variant wins, most specific first:
+
+    1. ``by_case`` for ``case`` (the 任意整理-refusal case the visitor chose);
+    2. ``by_keyword``: the first entry, in file order, whose ``when`` matches the visitor's
+       message ``text`` (NFKC-normalised, case-insensitive) and whose ``procedures``, if
+       given, include ``procedure``. It wins over ``by_procedure`` because it answers what
+       the visitor actually asked about (車, 家族…); an entry meant for one procedure
+       only lists it in ``procedures`` and goes before the general one;
+    3. ``by_procedure`` for ``procedure``;
+    4. the base entry.
+
+    A variant without its own buttons uses the base entry's. Raises :class:`UnknownTopic`
+    (a LookupError) for an unknown intent."""
     entry = _get().topics.get(intent) if isinstance(intent, str) else None
     if entry is None:
         raise UnknownTopic(f"no prepared answer for intent {intent!r}")
     variant = None
     if isinstance(case, str):
         variant = (entry.get("by_case") or {}).get(case)
+    if variant is None:
+        variant = _keyword_variant(intent, text, procedure)
     if variant is None and isinstance(procedure, str):
         variant = (entry.get("by_procedure") or {}).get(procedure)
-    chosen = variant if variant is not None else entry
-    buttons = chosen["buttons"] if "buttons" in chosen else entry["buttons"]
-    return Topic(intent=intent, messages=list(chosen["messages"]),
-                 buttons=[_button_out(b) for b in buttons],
-                 source=chosen.get("source", entry["source"]))
+    return _topic_from(intent, entry, variant)
 
 
 def has_topic(intent: str) -> bool:
@@ -632,6 +554,41 @@ def notice() -> str:
 def hotlines() -> List[Dict[str, str]]:
     """The crisis hotlines, in order: ``name`` and ``number``."""
     return [{"name": h["name"], "number": h["number"]} for h in _get().data["hotlines"]]
+
+
+def _phrase_entry(key: str) -> Dict[str, Any]:
+    group, _, name = key.partition(".") if isinstance(key, str) else ("", "", "")
+    entry = (_get().data["phrases"].get(group) or {}).get(name)
+    if entry is None:
+        raise UnknownTopic(f"no phrase {key!r}")
+    return entry
+
+
+def phrase(key: str, **values: Any) -> str:
+    """The fixed sentence ``group.name`` of the phrases files, its placeholders filled.
+
+    ``values`` must name exactly the entry's ``placeholders`` (a ValueError otherwise, so
+    a sentence never goes out with a figure missing); a list is joined with the entry's
+    ``join`` for that placeholder. Raises :class:`UnknownTopic` for an unknown key."""
+    entry = _phrase_entry(key)
+    declared = entry.get("placeholders") or []
+    if sorted(values) != sorted(declared):
+        raise ValueError(f"phrase {key!r} takes {sorted(declared)}, got {sorted(values)}")
+    if not declared:
+        return entry["text"]
+    join = entry.get("join") or {}
+    filled = {k: join.get(k, "").join(map(str, v)) if isinstance(v, (list, tuple)) else v
+              for k, v in values.items()}
+    return entry["text"].format(**filled)
+
+
+def phrase_group(group: str) -> Dict[str, str]:
+    """The texts of a group of phrases without placeholders, by name (labels such as
+    ``fit`` or ``booking_method``)."""
+    entries = _get().data["phrases"].get(group) if isinstance(group, str) else None
+    if entries is None:
+        raise UnknownTopic(f"no phrase group {group!r}")
+    return {name: e["text"] for name, e in entries.items() if not e.get("placeholders")}
 
 
 def knowledge_version() -> str:

@@ -69,6 +69,8 @@ def all_answers():
             out.append((f"{intent}[{p}]", knowledge.topic(intent, procedure=p)))
         for c in entry.get("by_case") or {}:
             out.append((f"{intent}[{c}]", knowledge.topic(intent, case=c)))
+        for i, v in enumerate(entry.get("by_keyword") or []):
+            out.append((f"{intent}[keyword {i}]", knowledge._topic_from(intent, entry, v)))
     out.append(("refusal_question", knowledge.refusal_question()))
     return out
 
@@ -480,3 +482,208 @@ def test_invalid_yaml_and_missing_section_are_refused(tmp_path):
         _load_from(d)
     with pytest.raises(KnowledgeError, match=r"no knowledge files"):
         _load_from(tmp_path / "empty")
+
+
+# ---- by_keyword: variants chosen by the visitor's own words --------------------------
+
+CAR = ["車", "自動車", "マイカー", "car"]
+KEYWORD_FIXTURE = {
+    "ask_property_impact": [
+        {"when": CAR, "procedures": ["bankruptcy"],
+         "messages": ["自己破産では、車も原則として処分します（テスト用の文です）。"],
+         "source": "test fixture: bankruptcy car"},
+        {"when": CAR,
+         "messages": ["車の扱いは、手続きとローンの有無で変わります（テスト用の文です）。"],
+         "buttons": [{"title": "自己破産の場合", "intent": "ask_property_impact",
+                      "entities": {"procedure": "bankruptcy"}},
+                     {"title": "自分に合う方法を診断", "intent": "request_diagnosis"}],
+         "source": "test fixture: car", "note": "a variant with its own buttons"},
+        {"when": ["持ち家|自宅", "マンション"],
+         "messages": ["家を残せるかは、手続きによって違います（テスト用の文です）。"]},
+    ],
+    "ask_settlement_refused": [
+        {"when": ["サービサー"], "messages": ["サービサーの場合です（テスト用の文です）。"], "source": "test fixture"},
+    ],
+}
+
+
+def _with_keywords(tmp_path: Path, variants=None) -> Path:
+    """A copy of the knowledge files whose topics carry ``variants`` as by_keyword."""
+    d = tmp_path / "k"
+    shutil.copytree(knowledge.DIRECTORY, d, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for path in d.glob("*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        touched = False
+        for intent, entry in (data.get("topics") or {}).items():
+            if intent in (variants or KEYWORD_FIXTURE):
+                entry["by_keyword"] = (variants or KEYWORD_FIXTURE)[intent]
+                touched = True
+        if touched:
+            path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return d
+
+
+@pytest.fixture
+def keyword_knowledge(tmp_path, monkeypatch):
+    monkeypatch.setattr(knowledge, "_cache", _load_from(_with_keywords(tmp_path)))
+    return knowledge
+
+
+def test_keyword_variant_is_chosen_by_the_visitors_words(keyword_knowledge):
+    k = keyword_knowledge
+    base = k.topic("ask_property_impact")
+    car = k.topic("ask_property_impact", text="ローン中の車はどうなりますか？")
+    assert car.messages == ["車の扱いは、手続きとローンの有無で変わります（テスト用の文です）。"]
+    assert [b["title"] for b in car.buttons] == ["自己破産の場合", "自分に合う方法を診断"]
+    assert car.source == "test fixture: car"
+    # NFKC: half-width katakana and full-width letters match; case does not matter
+    assert k.topic("ask_property_impact", text="ﾏｲｶｰは残せる？") == car
+    assert k.topic("ask_property_impact", text="ＣＡＲローン") == car
+    # a pattern is a regular expression; a variant without buttons or source uses the base's
+    house = k.topic("ask_property_impact", text="自宅は手放しますか")
+    assert house.messages == ["家を残せるかは、手続きによって違います（テスト用の文です）。"]
+    assert house.buttons == base.buttons and house.source == base.source
+    # no match, no text: the entry as before
+    assert k.topic("ask_property_impact", text="貯金は？") == base
+    assert k.topic("ask_property_impact", text="") == base == k.topic("ask_property_impact", text=None)
+    assert k.topic("ask_cost", text="車の費用") == k.topic("ask_cost")   # a topic without keywords
+
+
+def test_keyword_precedence_case_then_keyword_then_procedure(keyword_knowledge):
+    k = keyword_knowledge
+    by_procedure = k.topic("ask_property_impact", procedure="individual_rehabilitation")
+    assert by_procedure != k.topic("ask_property_impact")
+    # the visitor's words win over the procedure variant...
+    general_car = k.topic("ask_property_impact", text="車は？")
+    assert k.topic("ask_property_impact", procedure="individual_rehabilitation", text="車は？") == general_car
+    # ...and an entry restricted to a procedure goes first for that procedure only
+    bankrupt_car = k.topic("ask_property_impact", procedure="bankruptcy", text="車は？")
+    assert bankrupt_car.messages == ["自己破産では、車も原則として処分します（テスト用の文です）。"]
+    assert bankrupt_car.source == "test fixture: bankruptcy car"
+    # without a matching word, the procedure variant answers as before
+    assert k.topic("ask_property_impact", procedure="individual_rehabilitation", text="貯金は？") == by_procedure
+    # the refusal case the visitor chose wins over a keyword
+    worried = k.topic("ask_settlement_refused", case="worried")
+    assert k.topic("ask_settlement_refused", case="worried", text="サービサーです") == worried
+    assert k.topic("ask_settlement_refused", text="サービサーです").messages == ["サービサーの場合です（テスト用の文です）。"]
+
+
+async def test_the_topic_action_passes_the_visitors_text(keyword_knowledge):
+    from tests.actions.test_actions import run, tracker
+    from actions.topics import ActionAnswerTopic
+    msgs, _ = await run(ActionAnswerTopic(), tracker("ask_property_impact", "マイカーは手放すことになりますか"))
+    assert msgs[0]["text"] == "車の扱いは、手続きとローンの有無で変わります（テスト用の文です）。"
+    msgs, _ = await run(ActionAnswerTopic(), tracker("ask_property_impact", "財産はどうなりますか"))
+    assert [m["text"] for m in msgs] == knowledge.topic("ask_property_impact").messages
+
+
+@pytest.mark.parametrize("variant,expected", [
+    ({"when": ["車("], "messages": ["はい。"]},
+     "impact.yml: topics.ask_property_impact.by_keyword[0].when[0]: not a valid regular expression: '車('"),
+    ({"when": ["ＥＴＣ"], "messages": ["はい。"]},
+     "impact.yml: topics.ask_property_impact.by_keyword[0].when[0]: is matched against NFKC-normalised text, "
+     "so write it as 'ETC'"),
+    ({"when": [], "messages": ["はい。"]},
+     "impact.yml: topics.ask_property_impact.by_keyword[0].when: must have at least 1 item"),
+    ({"when": ["車"], "messages": ["はい。"], "procedures": ["chapter_11"]},
+     "impact.yml: topics.ask_property_impact.by_keyword[0].procedures[0]: unknown procedure 'chapter_11'"),
+    ({"when": ["車"]},
+     "impact.yml: topics.ask_property_impact.by_keyword[0]: missing required key 'messages'"),
+    ({"when": ["車"], "messages": ["はい。"], "case": "worried"},
+     "impact.yml: topics.ask_property_impact.by_keyword[0]: unknown key 'case'"),
+    ({"when": ["車"], "messages": ["はい。"], "buttons": [{"title": "車", "intent": "ask_cars"}]},
+     "impact.yml: topics.ask_property_impact.by_keyword[0].buttons[0].intent: 'ask_cars' has no topic"),
+])
+def test_malformed_keyword_variants_are_refused_at_load(tmp_path, variant, expected):
+    with pytest.raises(KnowledgeError) as exc:
+        _load_from(_with_keywords(tmp_path, {"ask_property_impact": [variant]}))
+    assert expected in str(exc.value)
+
+
+def test_every_schema_error_of_a_file_is_reported(tmp_path):
+    def edit(data):
+        data["topics"]["ask_cost"]["messages"] = []
+        data["topics"]["ask_cost"]["buttons"][0]["title"] = "任意整理にかかる費用をくわしく知りたいです"
+        data["durations"]["bankruptcy"]["text"] = ""
+    with pytest.raises(KnowledgeError) as exc:
+        _load_from(_broken(tmp_path, "procedures.yml", edit))
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 3, lines
+    assert all(line.startswith("procedures.yml: ") for line in lines)
+    assert "procedures.yml: durations.bankruptcy.text: must be a non-empty string, got ''" in lines
+
+
+def test_the_schema_is_a_valid_json_schema():
+    from jsonschema import Draft202012Validator
+    schema = yaml.safe_load(knowledge.SCHEMA_FILE.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+
+
+# ---- phrases: the guided conversations' fixed sentences ----------------------------
+
+def test_phrases_fill_exactly_their_placeholders():
+    assert knowledge.phrase("diagnosis.bad_value", problem="金額が負です") == "すみません、その値は使えません：金額が負です"
+    with pytest.raises(ValueError, match=r"takes \['problem'\], got \[\]"):
+        knowledge.phrase("diagnosis.bad_value")
+    with pytest.raises(ValueError, match=r"got \['problem', 'total'\]"):
+        knowledge.phrase("diagnosis.bad_value", problem="1円", total="x")
+    with pytest.raises(LookupError):
+        knowledge.phrase("diagnosis.no_such_sentence")
+    with pytest.raises(LookupError):
+        knowledge.phrase("nonsense")
+    assert knowledge.phrase_group("booking_method") == {"phone": "電話", "email": "メール", "line": "LINE"}
+
+
+def test_sentences_that_state_law_carry_a_source():
+    legal = re.compile(r"時効|法定利率|民事再生法|利息制限法|年\d+%|法テラス|第三者|どの手続きでも減りません")
+    for group, entries in knowledge._get().data["phrases"].items():
+        if group.endswith("buttons"):
+            continue   # a button label names a topic, it states nothing
+        for name, entry in entries.items():
+            if legal.search(entry["text"]):
+                assert entry.get("source"), f"phrases.{group}.{name} states law without a source"
+
+
+def test_time_limit_sentences_agree_with_the_statute_table():
+    limits = knowledge.overpayment_time_limits()
+    deadline = knowledge.phrase("overpayment.deadline")
+    assert f"完済から{limits['years_from_end_of_dealings']}年" in deadline
+    assert f"知ってから{limits['years_from_knowledge']}年で時効" in deadline
+    assert f"完済から{limits['years_from_end_of_dealings']}年以上" in knowledge.phrase_group("overpayment_likelihood")["time_barred"]
+    assert f"{limits['years_from_end_of_dealings']}年以上" in knowledge.phrase("recalculation.old_dealings")
+    assert "年5%" in knowledge.phrase("recalculation.rate_before_2020")
+    assert "年3%" in knowledge.phrase("recalculation.rate_from_2020")
+
+
+@pytest.mark.parametrize("file,edit,expected", [
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "bad_value", "text"], "その値は使えません：{why}"),
+     "phrases_dialogue.yml: phrases.diagnosis.bad_value.text: uses the placeholders ['why'], "
+     "but `placeholders` lists ['problem']"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "bad_value", "placeholders"], ["why"]),
+     "phrases_dialogue.yml: phrases.diagnosis.bad_value.placeholders: must be ['problem'], got ['why']"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "intro", "text"], "確認します{}。"),
+     "phrases_dialogue.yml: phrases.diagnosis.intro.text: {} must be a plain name like {amount}"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "intro", "text"], "確認します{。"),
+     "phrases_dialogue.yml: phrases.diagnosis.intro.text: unbalanced braces"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "bad_value", "text"], "使えません{problem:>10}です。"),
+     "phrases_dialogue.yml: phrases.diagnosis.bad_value.text: {problem} must be a plain name"),
+    ("phrases_dialogue.yml", _set(["phrases", "diagnosis", "bad_value", "join"], {"items": "か"}),
+     "phrases_dialogue.yml: phrases.diagnosis.bad_value.join: 'items' is not one of its placeholders"),
+    ("phrases_dialogue.yml", lambda d: d["phrases"]["overpayment"]["deadline"].pop("source"),
+     "phrases_dialogue.yml: phrases.overpayment.deadline: missing required key 'source'"),
+    ("phrases_dialogue.yml", lambda d: d["phrases"]["fit"].pop("undecided"),
+     "phrases_dialogue.yml: phrases.fit: missing required key 'undecided'"),
+    ("phrases_dialogue.yml", _set(["phrases", "fit", "perfect"], {"text": "最適です"}),
+     "phrases_dialogue.yml: phrases.fit: unknown key 'perfect'"),
+    ("phrases_dialogue.yml", _set(["phrases", "buttons", "request_human", "text"], "事務所のスタッフの方と直接お話ししたいのです"),
+     "phrases_dialogue.yml: phrases.buttons.request_human.text: must be at most 20 characters"),
+    ("phrases_booking.yml", lambda d: d["phrases"].pop("booking_method"),
+     "knowledge: phrase group 'booking_method' is missing from every file"),
+    ("phrases_booking.yml", _set(["phrases", "fit"], {k: {"text": "x"} for k in
+                                                       ("recommended", "possible", "unsuitable", "undecided")}),
+     "phrases_dialogue.yml: phrases.fit: already defined in phrases_booking.yml"),
+])
+def test_malformed_phrases_are_refused_with_file_and_place(tmp_path, file, edit, expected):
+    with pytest.raises(KnowledgeError) as exc:
+        _load_from(_broken(tmp_path, file, edit))
+    assert expected in str(exc.value)
