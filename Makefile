@@ -8,12 +8,16 @@ STAMP   := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# the 15 slowest tests are listed at the end of every run
+PYTEST  := $(PY) -m pytest --durations=15
 
-.PHONY: help install lock model run test test-fast validate nlu-eval conversations-eval bench clean
+.PHONY: help install lock model run lint test test-fast validate nlu-eval conversations-eval bench clean
 
 help:
 	@echo "make run       install if needed, train if data changed, start everything (Ctrl-C stops)"
-	@echo "make test      install if needed and run the whole test suite"
+	@echo "make test      install if needed, lint, then run the whole test suite"
+	@echo "make test-fast the tests not marked slow (no model training, no servers)"
+	@echo "make lint      ruff check + mypy (configured in pyproject.toml)"
 	@echo "make install   create .venv (CPython 3.10) from requirements.lock"
 	@echo "make model     train the model if data, config, domain or ja_nlu changed"
 	@echo "make validate  rasa data validate (warnings fail)"
@@ -56,11 +60,15 @@ run: install
 validate: install
 	$(RASA) data validate --fail-on-warnings
 
-test: install
-	$(PY) -m pytest
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: install lint
+	$(PYTEST)
 
 test-fast: install
-	$(PY) -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 nlu-eval: install
 	$(PY) -m bench.nlu_eval

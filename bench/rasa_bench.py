@@ -52,8 +52,16 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from bench.benchstats import (
-    LevelStats, Row, breakdown, conversations_for, evaluate_targets, markdown_table, mib,
-    percentile, reply_error, rounds_for, summarize,
+    Row,
+    breakdown,
+    conversations_for,
+    evaluate_targets,
+    markdown_table,
+    mib,
+    percentile,
+    reply_error,
+    rounds_for,
+    summarize,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -611,9 +619,9 @@ def run(args: argparse.Namespace) -> int:
                     sent = len(s.latencies_ms) - before
                     progress(f"{b.key:5s} {level:2d} concurrent, round {r + 1}: {sent} messages in {wall:.1f} s, "
                              f"errors so far {s.errors}")
-        res["levels"] = {b.key: {str(l): level_stats(samples[b.key][l], l) for l in levels} for b in bots}
-        res["errors_sample"] = {f"{b.key} at {l}: {reason}": n for b in bots for l in levels
-                                for reason, n in samples[b.key][l].reasons.items()}
+        res["levels"] = {b.key: {str(lv): level_stats(samples[b.key][lv], lv) for lv in levels} for b in bots}
+        res["errors_sample"] = {f"{b.key} at {lv}: {reason}": n for b in bots for lv in levels
+                                for reason, n in samples[b.key][lv].reasons.items()}
         for b in bots:
             summary = memory_summary(b)
             res["memory"][b.key]["after_runs"] = summary["current"]

@@ -78,11 +78,7 @@ import logging
 import os
 import time
 from collections import OrderedDict, deque
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set, Text
-
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -91,6 +87,9 @@ from rasa.core.channels.channel import (
     UserMessage,
 )
 from rasa.shared.exceptions import RasaException
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from channels.line_api import DEFAULT_API_BASE_URL, LineApi, LineApiError
 from channels.line_dedup import RecentEventIds, RedisEventIds
@@ -168,7 +167,7 @@ class LineCollectingOutput(CollectingOutputChannel):
     """
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "line"
 
 
@@ -176,14 +175,14 @@ class LinePushOutput(OutputChannel):
     """Pushes messages to a LINE user by pseudonym; what Rasa's HTTP API uses with
     ``output_channel=line`` (e.g. a staff member's message or a reminder)."""
 
-    def __init__(self, channel: "LineInput") -> None:
+    def __init__(self, channel: LineInput) -> None:
         self._channel = channel
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "line"
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         collector = LineCollectingOutput()
         await collector.send_response(recipient_id, dict(message))
         line_id = self._channel.line_id_for(recipient_id)
@@ -194,7 +193,7 @@ class LinePushOutput(OutputChannel):
             return
         await self._channel.push(line_id, collector.messages)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
 
 
@@ -235,11 +234,11 @@ class LineInput(InputChannel):
     """LINE Messaging API webhook (see the module docstring)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "line"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         """Settings from the environment; credentials.yml keys of the same meaning
         (``channel_secret``, ``access_token``, ``api_base_url``) are accepted too but
         the runner never writes them (secrets stay out of files)."""
@@ -265,11 +264,11 @@ class LineInput(InputChannel):
 
     def __init__(
         self,
-        channel_secret: Text,
-        access_token: Text,
-        api_base_url: Text = DEFAULT_API_BASE_URL,
-        pseudonym_key: Optional[Text] = None,
-        redis_url: Optional[Text] = None,
+        channel_secret: str,
+        access_token: str,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        pseudonym_key: Optional[str] = None,
+        redis_url: Optional[str] = None,
         reply_deadline: float = REPLY_DEADLINE_SECONDS,
         api: Optional[LineApi] = None,
     ) -> None:
@@ -283,7 +282,7 @@ class LineInput(InputChannel):
         # seen ids must be shared: Redis SET NX with expiry under "line:event:".
         self.seen = RedisEventIds(redis_url) if redis_url else RecentEventIds()
         self._lanes = _Lanes()
-        self._known: "OrderedDict[str, str]" = OrderedDict()  # pseudonym -> LINE id
+        self._known: OrderedDict[str, str] = OrderedDict()  # pseudonym -> LINE id
 
     # -- identity -------------------------------------------------------------------
     def sender_id_for(self, line_id: str) -> str:

@@ -28,7 +28,7 @@ class RecentEventIds:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
-        self._ids: "OrderedDict[str, None]" = OrderedDict()
+        self._ids: OrderedDict[str, None] = OrderedDict()
 
     async def first_time(self, event_id: str) -> bool:
         return self.mark(event_id)

@@ -30,7 +30,7 @@ import json
 import logging
 import re
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
@@ -97,7 +97,7 @@ class RestInput(RasaRestInput):
     """``rest`` channel that checks its input and never answers a message with silence."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(

@@ -46,7 +46,7 @@ import logging
 import re
 import uuid
 from asyncio import CancelledError
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
@@ -68,15 +68,15 @@ SESSION_LOST = "接続が切り替わったため、メッセージを受け付�
 class CountingOutput(SocketIOOutput):
     """Rasa's socket.io output that counts the bot messages it emits for one user message."""
 
-    def __init__(self, sio: Any, bot_message_evt: Text) -> None:
+    def __init__(self, sio: Any, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
         self.sent = 0
 
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
+    async def _send_message(self, socket_id: str, response: Any) -> None:
         self.sent += 1
         await super()._send_message(socket_id, response)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any],
                                **kwargs: Any) -> None:
         self.sent += 1
         await super().send_custom_json(recipient_id, json_message, **kwargs)
@@ -107,14 +107,14 @@ class SocketIOInput(RasaSocketIOInput):
         sio = self.sio
         assert sio is not None  # set by super().blueprint
 
-        async def say(room: Text, text: Text) -> None:
+        async def say(room: str, text: str) -> None:
             await sio.emit(self.bot_message_evt, {"text": text}, room=room,
                            namespace=self.namespace)
 
         # Registering the same event again replaces Rasa's handler (python-socketio
         # keeps one handler per event and namespace).
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: Text, data: Any = None, *_: Any) -> None:
+        async def session_request(sid: str, data: Any = None, *_: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if isinstance(requested, str) and SESSION_ID.match(requested) else None
             if session_id is None:
@@ -129,7 +129,7 @@ class SocketIOInput(RasaSocketIOInput):
             logger.debug("socket %s joined session %s", sid, session_id)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def user_uttered(sid: Text, data: Any = None, *_: Any) -> None:
+        async def user_uttered(sid: str, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
                 logger.warning("socketio: %s from %s is not an object; asked to retype",
                                self.user_message_evt, sid)

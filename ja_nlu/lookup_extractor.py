@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -35,7 +36,6 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_VALUE,
     TEXT,
 )
-from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -73,7 +73,7 @@ class JapaneseLookupExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts enumerated entities from lookup tables and annotations, width-folded."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             # entities to extract; each needs a lookup table or annotated examples
             "entities": ["lender_type", "procedure"],
@@ -83,35 +83,35 @@ class JapaneseLookupExtractor(GraphComponent, EntityExtractorMixin):
         }
 
     @staticmethod
-    def supported_languages() -> List[Text]:
+    def supported_languages() -> List[str]:
         return ["ja"]
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        patterns: Optional[Dict[Text, List[Text]]] = None,
+        patterns: Optional[Dict[str, List[str]]] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         # folded pattern -> [entity, value]
-        self.patterns: Dict[Text, List[Text]] = patterns or {}
+        self.patterns: Dict[str, List[str]] = patterns or {}
         self._regex = self._compile(self.patterns)
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "JapaneseLookupExtractor":
+    ) -> JapaneseLookupExtractor:
         return cls(config, model_storage, resource)
 
     @staticmethod
-    def _compile(patterns: Dict[Text, List[Text]]) -> Optional[re.Pattern]:
+    def _compile(patterns: Dict[str, List[str]]) -> Optional[re.Pattern]:
         if not patterns:
             return None
         ordered = sorted(patterns, key=lambda p: (-len(p), p))  # longest first
@@ -120,9 +120,9 @@ class JapaneseLookupExtractor(GraphComponent, EntityExtractorMixin):
     def train(self, training_data: TrainingData) -> Resource:
         entities = set(self._config["entities"])
         synonyms = {k.lower(): v for k, v in training_data.entity_synonyms.items()}
-        patterns: Dict[Text, List[Text]] = {}
+        patterns: Dict[str, List[str]] = {}
 
-        def add(surface: Text, entity: Text, value: Text) -> None:
+        def add(surface: str, entity: str, value: str) -> None:
             key, _ = fold(surface.strip())
             if len(key) < self._config["min_pattern_length"]:
                 return
@@ -165,12 +165,12 @@ class JapaneseLookupExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "JapaneseLookupExtractor":
+    ) -> JapaneseLookupExtractor:
         try:
             with model_storage.read_from(resource) as model_dir:
                 patterns = rasa.shared.utils.io.read_json_file(model_dir / PATTERNS_FILE)
@@ -179,7 +179,7 @@ class JapaneseLookupExtractor(GraphComponent, EntityExtractorMixin):
             patterns = {}
         return cls(config, model_storage, resource, patterns)
 
-    def extract(self, text: Text, tokens: Optional[List[Any]] = None) -> List[Dict[Text, Any]]:
+    def extract(self, text: str, tokens: Optional[List[Any]] = None) -> List[Dict[str, Any]]:
         if not text or self._regex is None:
             return []
         folded, origin = fold(text)

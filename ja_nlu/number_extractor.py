@@ -9,7 +9,7 @@ DIET as well, or they would come out twice.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -39,15 +39,15 @@ class JapaneseNumberExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts amount, count, year and percent from Japanese text."""
 
     @staticmethod
-    def supported_languages() -> List[Text]:
+    def supported_languages() -> List[str]:
         return ["ja"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         # which of amount, count, year, percent to extract
         return {"entities": list(ENTITY_TYPES)}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         self.entity_types = set(config.get("entities") or ENTITY_TYPES)
         unknown = self.entity_types - set(ENTITY_TYPES)
         if unknown:
@@ -59,14 +59,14 @@ class JapaneseNumberExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "JapaneseNumberExtractor":
+    ) -> JapaneseNumberExtractor:
         return cls(config)
 
-    def extract(self, text: Text) -> List[Dict[Text, Any]]:
+    def extract(self, text: str) -> List[Dict[str, Any]]:
         today = datetime.date.today()
         return [
             {

@@ -12,7 +12,7 @@ The dictionary is loaded once per process when the component is created.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -31,15 +31,15 @@ class JapaneseTokenizer(Tokenizer):
     """Morphological tokenizer for Japanese (SudachiPy or fugashi)."""
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> Optional[List[str]]:
         return ["ja"]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> List[str]:
         return ["sudachipy", "sudachidict_core"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {
             # "sudachi" or "fugashi" (see bench/tokenizer_compare.py for the comparison)
             "analyzer": "sudachi",
@@ -52,7 +52,7 @@ class JapaneseTokenizer(Tokenizer):
             "prefix_separator_symbol": None,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         super().__init__(config)
         self.analyzer = config["analyzer"]
         self.split_mode = config["split_mode"]
@@ -71,14 +71,14 @@ class JapaneseTokenizer(Tokenizer):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "JapaneseTokenizer":
+    ) -> JapaneseTokenizer:
         return cls(config)
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         text = message.get(attribute) or ""
         tokens = [
             Token(m.text, m.start, m.end, lemma=m.lemma)

@@ -53,8 +53,8 @@ def main() -> int:
     for svc in stack.services:
         print(f"  {svc.label}{' ' * (width - _width(svc.label))}{svc.url}{svc.public_path}")
     print(f"  モデル: {model.name}   会話の保存先: {store_label(stack)}（設定: {stack.runtime / 'endpoints.yml'}）")
-    print("\n試す: curl -s -XPOST localhost:%d/webhooks/rest/webhook "
-          "-d '{\"sender\":\"me\",\"message\":\"こんにちは\"}'\n" % stack.rasa_port, flush=True)
+    print(f"\n試す: curl -s -XPOST localhost:{stack.rasa_port}/webhooks/rest/webhook "
+          "-d '{\"sender\":\"me\",\"message\":\"こんにちは\"}'\n", flush=True)
     try:
         while not stopping:
             dead = stack.dead_services()

@@ -24,7 +24,7 @@ meanwhile. runner/stack.py configures it as the lock store whenever REDIS_URL is
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Text, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -41,7 +41,7 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(**kwargs)
 
     def _transaction(
-        self, conversation_id: Text,
+        self, conversation_id: str,
         change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]],
     ) -> Any:
         """Read the lock, ``change`` it (None: delete it) and write it back atomically;
@@ -66,7 +66,7 @@ class AtomicRedisLockStore(RedisLockStore):
                 except redis.WatchError:
                     continue   # another server changed this lock in between: read it again
 
-    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         def change(lock: Optional[TicketLock]) -> Tuple[TicketLock, int]:
             lock = lock or TicketLock(conversation_id)
             return lock, lock.issue_ticket(lock_lifetime)
@@ -76,7 +76,7 @@ class AtomicRedisLockStore(RedisLockStore):
         except Exception as exc:
             raise LockError(f"Error while acquiring lock. Error:\n{exc}")
 
-    def update_lock(self, conversation_id: Text) -> None:
+    def update_lock(self, conversation_id: str) -> None:
         def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
             if lock is not None:
                 lock.remove_expired_tickets()
@@ -84,7 +84,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._transaction(conversation_id, change)
 
-    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
             if lock is not None:
                 lock.remove_ticket_for(ticket_number)
@@ -92,7 +92,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._transaction(conversation_id, change)
 
-    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket; delete the lock only if no other ticket is in it at that
         moment (Rasa's version checks and deletes in two steps)."""
         def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:

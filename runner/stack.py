@@ -314,7 +314,7 @@ class Stack:
             engine.dispose()
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self, timeout: float = 240.0) -> "Stack":
+    def start(self, timeout: float = 240.0) -> Stack:
         if not self.model.exists():
             raise StartupError(f"モデル {self.model} がありません（make model で学習してください）")
         self.check_database()
@@ -361,7 +361,7 @@ class Stack:
     def _log_hint(self, svc: Service) -> str:
         path = self.var_dir / "log" / f"{svc.name}.log"
         lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines() if path.exists() else []
-        errors = [l for l in lines if "Error" in l or "error" in l or "エラー" in l]
+        errors = [ln for ln in lines if "Error" in ln or "error" in ln or "エラー" in ln]
         last = (errors or lines or ["(ログなし)"])[-1].strip()
         return f"ログ {path}: {last[:300]}"
 
@@ -394,7 +394,7 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -9,7 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.benchstats import (
-    conversations_for, evaluate_targets, percentile, reply_error, rounds_for, summarize,
+    conversations_for,
+    evaluate_targets,
+    percentile,
+    reply_error,
+    rounds_for,
+    summarize,
 )
 
 latencies = st.lists(st.floats(min_value=0.1, max_value=1e5, allow_nan=False), min_size=1, max_size=300)

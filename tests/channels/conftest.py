@@ -1,127 +1,15 @@
 """Fixtures for the LINE channel tests: the fake LINE API and a real Stack (action server +
-Rasa with the LINE channel) whose LINE_API_BASE_URL points at it, over loopback HTTP."""
+Rasa with the LINE channel) whose LINE_API_BASE_URL points at it, over loopback HTTP.
+The helpers they use are in tests/support (line, fake_line, trackers)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import http.client
-import json
-import sqlite3
-import time
-import uuid
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
-
 import pytest
 
-from tests.channels.fake_line import FakeLine
-
-SECRET = "e2e-line-channel-secret-0123456789"
-ACCESS_TOKEN = "e2e-line-access-token"
-PSEUDONYM_KEY = "e2e-pseudonym-key"
-
-
-def sign(body: bytes, secret: str = SECRET) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def pseudonym_of(user_id: str) -> str:
-    """The documented sender id, computed independently of channels/line.py."""
-    digest = hmac.new(PSEUDONYM_KEY.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-    return "line:" + digest[:32]
-
-
-def new_user() -> str:
-    return "U" + uuid.uuid4().hex  # LINE user ids: U + 32 hex digits
-
-
-def new_token() -> str:
-    return uuid.uuid4().hex
-
-
-def new_event_id() -> str:
-    return "01" + uuid.uuid4().hex[:24].upper()
-
-
-def base_event(kind: str, user: str, token: Optional[str] = None, age_s: float = 0.0,
-               event_id: Optional[str] = None, redelivery: bool = False) -> Dict[str, Any]:
-    ev: Dict[str, Any] = {
-        "type": kind, "mode": "active", "timestamp": int((time.time() - age_s) * 1000),
-        "source": {"type": "user", "userId": user},
-        "webhookEventId": event_id or new_event_id(),
-        "deliveryContext": {"isRedelivery": redelivery},
-    }
-    if token:
-        ev["replyToken"] = token
-    return ev
-
-
-def text_event(user: str, token: str, text: str, **kw: Any) -> Dict[str, Any]:
-    ev = base_event("message", user, token, **kw)
-    ev["message"] = {"id": uuid.uuid4().hex[:14], "type": "text", "text": text, "quoteToken": "q"}
-    return ev
-
-
-class LineWebhook:
-    """Posts to /webhooks/line/webhook with http.client, so header names go out exactly
-    as written (LINE may change their case)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.path = "/webhooks/line/webhook"
-
-    def post_raw(self, body: bytes, headers: Dict[str, str]) -> Tuple[int, bytes, float]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        started = time.monotonic()
-        try:
-            conn.request("POST", self.path, body=body,
-                         headers={"Content-Type": "application/json", **headers})
-            resp = conn.getresponse()
-            data = resp.read()
-        finally:
-            conn.close()
-        return resp.status, data, time.monotonic() - started
-
-    def post(self, events: List[Dict[str, Any]], header: str = "X-Line-Signature",
-             secret: str = SECRET) -> Tuple[int, float, float]:
-        """Signed webhook; returns (status, seconds to the answer, monotonic send time)."""
-        body = json.dumps({"destination": "U" + "0" * 32, "events": events},
-                          ensure_ascii=False).encode("utf-8")
-        sent = time.monotonic()
-        status, _, elapsed = self.post_raw(body, {header: sign(body, secret)})
-        return status, elapsed, sent
-
-
-class TrackerDb:
-    """Reads the stack's SQLite tracker store (Rasa's `events` table)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def rows(self, sender_id: str) -> List[Tuple[str, Dict[str, Any]]]:
-        if not self.path.exists():
-            return []
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10) as db:
-            try:
-                cur = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
-                                 (sender_id,))
-            except sqlite3.OperationalError:  # no table yet
-                return []
-            return [(t, json.loads(d)) for t, d in cur.fetchall()]
-
-    def user_events(self, sender_id: str) -> List[Dict[str, Any]]:
-        return [d for t, d in self.rows(sender_id) if t == "user"]
-
-    def senders(self) -> List[str]:
-        if not self.path.exists():
-            return []
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10) as db:
-            try:
-                return [r[0] for r in db.execute("SELECT DISTINCT sender_id FROM events")]
-            except sqlite3.OperationalError:
-                return []
+from tests.support.fake_line import FakeLine
+from tests.support.line import ACCESS_TOKEN, LineWebhook
+from tests.support.stack import start_stack
+from tests.support.trackers import stack_events
 
 
 @pytest.fixture(scope="module")
@@ -132,19 +20,8 @@ def fake_line():
 
 @pytest.fixture(scope="module")
 def line_stack(trained_model, fake_line, tmp_path_factory):
-    from runner.stack import Stack, free_port
-
-    var_dir = tmp_path_factory.mktemp("line-var")
-    env = {
-        "DATABASE_URL": "", "REDIS_URL": "",
-        "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
-        "LINE_API_BASE_URL": fake_line.url, "LINE_PSEUDONYM_KEY": PSEUDONYM_KEY,
-    }
-    stack = Stack(trained_model, ports={"rasa": free_port(), "actions": free_port(), "web": 0, "console": 0},
-                  var_dir=var_dir, env=env)
-    stack.start()
-    yield stack
-    stack.stop()
+    with start_stack(trained_model, tmp_path_factory.mktemp("line-var"), line=fake_line) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
@@ -154,4 +31,4 @@ def webhook(line_stack):
 
 @pytest.fixture(scope="module")
 def tracker_db(line_stack):
-    return TrackerDb(line_stack.var_dir / "rasa.db")
+    return stack_events(line_stack)

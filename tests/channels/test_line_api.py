@@ -14,7 +14,7 @@ import pytest
 
 from channels.line_api import LineApi, LineApiError
 from channels.line_dedup import RecentEventIds, RedisEventIds
-from tests.channels.fake_line import PUSH, REPLY, FakeLine
+from tests.support.fake_line import PUSH, REPLY, FakeLine
 
 pytestmark = pytest.mark.slow
 TOKEN = "api-test-access-token"

@@ -292,7 +292,7 @@ async def test_fields_of_the_wrong_type_never_raise(fields):
     ev = event()
     ev.update(fields)
     await handle(channel(api), ev, rasa)   # no exception
-    for kind, to, messages in api.calls:
+    for _kind, to, messages in api.calls:
         assert to in ("rt-1", USER) and messages and all(m.get("text") for m in messages)
     assert len(api.calls) <= 1
     for msg in rasa.received:

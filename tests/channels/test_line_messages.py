@@ -1,7 +1,7 @@
 """LINE message shaping (channels/line_messages.py): LINE's limits, nothing lost, order kept.
 
 Each call the shaper produces is also checked with the fake LINE server's validator
-(tests/channels/fake_line.py), the same rules the end-to-end tests enforce.
+(tests/support/fake_line.py), the same rules the end-to-end tests enforce.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from channels.line_messages import (
     shorten_label,
     split_text,
 )
-from tests.channels.fake_line import limit_errors
+from tests.support.fake_line import limit_errors
 
 
 def squash(text: str) -> str:

@@ -1,5 +1,5 @@
 """The LINE channel end to end: real Rasa + action server started by runner.stack with the
-LINE variables set, the fake LINE Messaging API (tests/channels/fake_line.py) on loopback,
+LINE variables set, the fake LINE Messaging API (tests/support/fake_line.py) on loopback,
 signed webhooks over real HTTP. Each test asserts exactly which API calls LINE received
 (paths, reply tokens, texts) and what reached the tracker store (the stack's SQLite file).
 """
@@ -13,7 +13,8 @@ from statistics import median
 
 import pytest
 
-from tests.channels.conftest import (
+from tests.support.fake_line import PUSH, REPLY, limit_errors, line_len
+from tests.support.line import (
     ACCESS_TOKEN,
     base_event,
     new_event_id,
@@ -23,7 +24,6 @@ from tests.channels.conftest import (
     sign,
     text_event,
 )
-from tests.channels.fake_line import PUSH, REPLY, limit_errors, line_len
 
 pytestmark = pytest.mark.slow
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

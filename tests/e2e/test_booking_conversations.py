@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from conversation.booking_flow import CONSENT_TEXT
-from tests.conftest import RestClient
-from tests.e2e.test_rest_conversations import answer_until_result, buttons, click, joined
+from tests.support.clients import RestClient, answer_until_result, buttons, click, joined
 
 pytestmark = pytest.mark.slow
 

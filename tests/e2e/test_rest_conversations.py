@@ -13,26 +13,11 @@ import pytest
 
 from debt_rules import build_profile, diagnose
 from debt_rules.texts import yen
-from tests.conftest import RestClient
+from tests.support.clients import RestClient, answer_until_result, buttons, click, joined
 
 pytestmark = pytest.mark.slow
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 NOT_READY = "まだ用意できていません"
-
-
-def joined(messages):
-    return "\n".join(m.get("text", "") for m in messages)
-
-
-def buttons(messages):
-    return [b for m in messages for b in m.get("buttons", [])]
-
-
-def click(visitor, messages, title):
-    for b in buttons(messages):
-        if b["title"] == title:
-            return visitor.send(b["payload"])
-    raise AssertionError(f"no button {title!r} in {[b['title'] for b in buttons(messages)]}")
 
 
 def test_greeting_in_japanese(visitor):
@@ -57,22 +42,6 @@ def test_settlement_refused_case_in_free_text(visitor):
     visitor.send("任意整理を断られました")
     answer = visitor.send("弁護士事務所に依頼を断られました")
     assert any(b["payload"].startswith("/request_diagnosis") for b in buttons(answer)), joined(answer)
-
-
-def answer_until_result(visitor, first, answers, limit=15):
-    """Answer each question: a matching button title if one fits, else わからない."""
-    out = first
-    for _ in range(limit):
-        if "診断結果" in joined(out) or "今のお話では" in joined(out):
-            return out
-        titles = [b["title"] for b in buttons(out)]
-        for wanted in answers:
-            if wanted in titles:
-                out = click(visitor, out, wanted)
-                break
-        else:
-            out = click(visitor, out, "わからない") if "わからない" in titles else visitor.send("わからない")
-    raise AssertionError("no result after %d answers: %s" % (limit, joined(out)))
 
 
 def test_diagnosis_with_facts_in_free_text_and_figures_from_the_engine(bot, visitor):

@@ -1,12 +1,12 @@
 """The width-folding lookup extractor, without training a model."""
 
 import pytest
-
-from ja_nlu.lookup_extractor import JapaneseLookupExtractor, fold
-from ja_nlu.tokenizer import JapaneseTokenizer
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from ja_nlu.lookup_extractor import JapaneseLookupExtractor, fold
+from ja_nlu.tokenizer import JapaneseTokenizer
 
 PATTERNS = {
     fold(s)[0]: v for s, v in {

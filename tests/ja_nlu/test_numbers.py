@@ -3,7 +3,8 @@
 import datetime
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ja_nlu.numbers import NumberFormatError, find_numbers, parse_number
 

@@ -10,8 +10,8 @@ HERE = Path(__file__).parent / "smoke"
 
 @pytest.fixture(scope="module")
 def interpreter(tmp_path_factory):
-    from rasa.model_training import train_nlu
     from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
 
     out = tmp_path_factory.mktemp("smoke-model")
     model = train_nlu(str(HERE / "config.yml"), str(HERE / "nlu.yml"), str(out),

@@ -68,6 +68,7 @@ def test_bad_config_is_a_clear_error():
 def test_dictionary_loaded_once_per_process():
     analyzers.analyze("一回目")
     first = analyzers._dictionaries["sudachi"]
-    make(); make()
+    make()
+    make()
     analyzers.analyze("二回目")
     assert analyzers._dictionaries["sudachi"] is first

@@ -18,13 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.rest import APOLOGY, EMPTY_TEXT, MAX_TEXT_CHARS, TOO_LONG
-from tests.channels.conftest import new_token, new_user, pseudonym_of, sign, text_event
-from tests.robustness.conftest import (
-    assert_no_half_events,
-    post_json,
-    post_raw,
-    texts_of,
-)
+from tests.support.clients import post_json, post_raw, texts_of
+from tests.support.line import new_token, new_user, pseudonym_of, sign, text_event
+from tests.support.trackers import assert_no_half_events
 
 pytestmark = pytest.mark.slow
 

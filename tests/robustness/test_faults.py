@@ -18,17 +18,10 @@ import uuid
 import pytest
 
 from channels.rest import APOLOGY
-from tests.channels.conftest import new_token, new_user, sign, text_event
-from tests.robustness.conftest import (
-    Events,
-    SocketVisitor,
-    make_stack,
-    post_json,
-    post_raw,
-    start_service,
-    stop_service,
-    texts_of,
-)
+from tests.support.clients import SocketVisitor, post_json, post_raw, texts_of
+from tests.support.line import new_token, new_user, sign, text_event
+from tests.support.stack import make_stack, start_service, start_stack, stop_service
+from tests.support.trackers import Events
 
 pytestmark = pytest.mark.slow
 DEBT_TOTAL_Q = "借金は全部でいくら"
@@ -37,10 +30,8 @@ DIAGNOSIS_START = "あなたに合う方法を一緒に確認します"
 
 @pytest.fixture(scope="module")
 def fault_stack(trained_model, rob_fake_line, tmp_path_factory):
-    stack = make_stack(trained_model, tmp_path_factory.mktemp("fault-var"), rob_fake_line.url)
-    stack.start()
-    yield stack
-    stack.stop()
+    with start_stack(trained_model, tmp_path_factory.mktemp("fault-var"), line=rob_fake_line) as stack:
+        yield stack
 
 
 def say(stack, sender: str, text: str) -> list:
@@ -119,10 +110,10 @@ def test_rasa_restart_resumes_the_diagnosis_where_it_was(fault_stack):
 
 
 def test_unreachable_database_is_one_clear_line(trained_model, tmp_path):
-    from runner.stack import Stack, StartupError, free_port
+    from runner.stack import StartupError
 
-    stack = Stack(trained_model, ports={"rasa": free_port(), "actions": free_port(), "web": 0, "console": 0},
-                  var_dir=tmp_path, env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"})
+    stack = make_stack(trained_model, tmp_path, env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
+                       local_stores=False)
     with pytest.raises(StartupError, match="データベース.*接続できません") as info:
         stack.start()
     assert "\n" not in str(info.value)
@@ -132,10 +123,7 @@ def test_unreachable_database_is_one_clear_line(trained_model, tmp_path):
 @pytest.mark.slow
 def test_auth_token_that_looks_like_an_option_still_starts(trained_model, tmp_path):
     """A token starting with "-" must reach Rasa as the token, not as an option."""
-    from runner.stack import Stack, free_port
-
-    stack = Stack(trained_model, ports={"rasa": free_port(), "actions": free_port(), "web": 0, "console": 0},
-                  var_dir=tmp_path, env={"DATABASE_URL": "", "REDIS_URL": "", "RASA_AUTH_TOKEN": "-starts-with-dash"})
+    stack = make_stack(trained_model, tmp_path, env={"RASA_AUTH_TOKEN": "-starts-with-dash"})
     rasa = next(s for s in stack.services if s.name == "rasa")
     assert "--auth-token=-starts-with-dash" in rasa.cmd
     with stack:   # starts only if Rasa took the token (the health check uses it)

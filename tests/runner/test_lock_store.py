@@ -15,7 +15,7 @@ from typing import List
 
 import pytest
 
-from tests.scale.conftest import REDIS_URL, RedisKeys, redis_available  # noqa: F401
+from tests.support.databases import REDIS_URL, RedisKeys
 
 
 @pytest.fixture

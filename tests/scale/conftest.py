@@ -10,33 +10,14 @@ skipped locally and FAIL when CI=true."""
 from __future__ import annotations
 
 import json
-import os
-import threading
 import uuid
 from typing import Any, Dict, List, Tuple
 
 import pytest
 
-# the staff console tests' PostgreSQL check and admin connection (same server, same rules)
-from tests.staff_console.conftest import IN_CI, fresh_postgres_database, postgres_available  # noqa: F401
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="session")
-def redis_available() -> bool:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-        client.ping()
-        client.close()
-        return True
-    except Exception as exc:  # noqa: BLE001 - any reason Redis cannot be used
-        msg = f"Redis at {REDIS_URL} is not reachable: {exc}"
-        if IN_CI:
-            pytest.fail(msg + " — CI must run the multi-server tests")
-        pytest.skip(msg)
+# the same PostgreSQL server as the staff console tests, same rules (tests/support/databases.py)
+from tests.support.databases import REDIS_URL, RedisKeys, fresh_postgres_database
+from tests.support.stack import start_stack
 
 
 @pytest.fixture(scope="module")
@@ -44,44 +25,6 @@ def scale_database(postgres_available):
     """A fresh PostgreSQL database scale_test_<random>, dropped after the module."""
     with fresh_postgres_database("scale_test") as url:
         yield url
-
-
-class RedisKeys:
-    """The lock store's keys under one prefix; ``watch()`` samples them in the background
-    (Rasa holds a conversation's lock only while it handles a message)."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis
-
-        self.prefix = prefix
-        self.client = redis.Redis.from_url(url)
-        self.seen: set = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def keys(self) -> List[str]:
-        return sorted(k.decode() for k in self.client.scan_iter(match=f"{self.prefix}:*", count=1000))
-
-    def watch(self) -> "RedisKeys":
-        def loop() -> None:
-            while not self._stop.is_set():
-                self.seen.update(self.keys())
-                self._stop.wait(0.02)
-
-        self._stop.clear()
-        self._thread = threading.Thread(target=loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop_watching(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(5)
-
-    def delete_all(self) -> None:
-        keys = list(self.client.scan_iter(match=f"{self.prefix}:*", count=1000))
-        if keys:
-            self.client.delete(*keys)
 
 
 @pytest.fixture(scope="module")
@@ -100,18 +43,10 @@ def redis_keys(redis_available):
 @pytest.fixture(scope="module")
 def scale_stack(trained_model, tmp_path_factory, scale_database, redis_keys):
     """Action server + Rasa servers A and B on loopback; no web chat, no console."""
-    from runner.stack import Stack, free_port
-
     env = {"DATABASE_URL": scale_database, "REDIS_URL": REDIS_URL,
            "REDIS_KEY_PREFIX": redis_keys.prefix}
-    stack = Stack(trained_model, var_dir=tmp_path_factory.mktemp("scale"), env=env, rasa_servers=2,
-                  ports={"rasa": free_port(), "rasa2": free_port(), "actions": free_port(),
-                         "web": 0, "console": 0})
-    stack.start()
-    try:
+    with start_stack(trained_model, tmp_path_factory.mktemp("scale"), env=env, rasa_servers=2) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 class Transcripts:

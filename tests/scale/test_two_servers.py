@@ -20,8 +20,7 @@ import pytest
 from channels.rest import APOLOGY
 from debt_rules import build_profile, diagnose
 from debt_rules.texts import yen
-from tests.conftest import RestClient
-from tests.e2e.test_rest_conversations import answer_until_result, joined
+from tests.support.clients import RestClient, answer_until_result, joined
 
 pytestmark = pytest.mark.slow
 
@@ -202,7 +201,7 @@ async def run_load(urls: List[str], run: str) -> Tuple[List[str], List[float], D
     gate = asyncio.Semaphore(CONCURRENT)
     timeout = aiohttp.ClientTimeout(total=120)
 
-    async def conversation(session: "aiohttp.ClientSession", n: int) -> None:
+    async def conversation(session: aiohttp.ClientSession, n: int) -> None:
         sender = f"{run}-{n:03d}"
         sent[sender] = script(n)
         async with gate:

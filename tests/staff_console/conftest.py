@@ -10,66 +10,17 @@ conversations into it; ``make_console_user`` creates an account with the real
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import time
-import uuid
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, Optional
+from typing import Dict, Iterable, Optional
 
 import pytest
 
 from tests.staff_console import helpers
+from tests.support.databases import fresh_postgres_database
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("PGPORT", "5432"))
-PG_USER = os.environ.get("PGUSER", "postgres")
 SECRET = "test-secret-key-0123456789abcdef"
-_pg_error: Optional[str] = None
-
-
-def _pg_admin():
-    import sqlalchemy as sa
-
-    return sa.create_engine(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT",
-                            connect_args={"connect_timeout": 5})
-
-
-@pytest.fixture(scope="session")
-def postgres_available() -> bool:
-    import sqlalchemy as sa
-
-    try:
-        engine = _pg_admin()
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot be used
-        msg = f"PostgreSQL at {PG_HOST}:{PG_PORT} (user {PG_USER}) is not reachable: {exc}"
-        if IN_CI:
-            pytest.fail(msg + " — CI must run the PostgreSQL tests")
-        pytest.skip(msg)
-
-
-@contextlib.contextmanager
-def fresh_postgres_database(prefix: str) -> Iterator[str]:
-    """A new PostgreSQL database ``<prefix>_<random>`` (its URL), dropped afterwards even
-    when connections to it are still open."""
-    import sqlalchemy as sa
-
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from tests.staff_console import helpers
 from tests.staff_console.helpers import action, bot, session_start, slot, user
-from tests.web.conftest import CHROMIUM_ARGS, chromium_path  # noqa: F401  (fixture: installs Chromium if missing)
+from tests.support.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = helpers.ROOT / "test-artifacts" / "staff_console"

@@ -1,5 +1,5 @@
 """End to end: the product as `make run` starts it (runner.stack.Stack with the console on its
-own port), visitors chatting through REST and LINE (the fake LINE API of tests/channels),
+own port), visitors chatting through REST and LINE (the fake LINE API of tests/support),
 then a staff member finding those conversations in the console by filter and search,
 reading what the bot understood, and handling the handoff."""
 
@@ -10,32 +10,22 @@ import uuid
 
 import pytest
 
-from tests.channels.conftest import ACCESS_TOKEN, PSEUDONYM_KEY, SECRET, LineWebhook, new_token, new_user, \
-    pseudonym_of, text_event
-from tests.channels.fake_line import FakeLine
-from tests.conftest import RestClient
 from tests.staff_console import helpers
 from tests.staff_console.helpers import HttpClient
+from tests.support.clients import RestClient
+from tests.support.fake_line import FakeLine
+from tests.support.line import ACCESS_TOKEN, LineWebhook, new_token, new_user, pseudonym_of, text_event
+from tests.support.stack import start_stack
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def product(trained_model, tmp_path_factory):
-    from runner.stack import Stack, free_port
-
     var_dir = tmp_path_factory.mktemp("console-stack")
     with FakeLine(ACCESS_TOKEN) as fake_line:
-        env = {"DATABASE_URL": "", "REDIS_URL": "", "LINE_CHANNEL_SECRET": SECRET,
-               "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN, "LINE_API_BASE_URL": fake_line.url,
-               "LINE_PSEUDONYM_KEY": PSEUDONYM_KEY}
-        stack = Stack(trained_model, ports={"rasa": free_port(), "actions": free_port(), "web": 0,
-                                            "console": free_port()}, var_dir=var_dir, env=env)
-        stack.start()
-        try:
+        with start_stack(trained_model, var_dir, line=fake_line, console=True) as stack:
             yield stack, fake_line
-        finally:
-            stack.stop()
 
 
 def wait_for(client: HttpClient, path: str, needle: str, timeout: float = 30.0, **params) -> str:
@@ -57,7 +47,8 @@ def test_staff_finds_reads_and_handles_conversations(product):
     assert rest.send("任意整理を断られました")
     assert rest.send("/request_human")          # the button payload: parsed without NLU
     line_user = new_user()
-    status, _, _ = LineWebhook(stack.rasa_port).post([text_event(line_user, new_token(), "自己破産すると家族にバレますか")])
+    line_event = text_event(line_user, new_token(), "自己破産すると家族にバレますか")
+    status, _, _ = LineWebhook(stack.rasa_port).post([line_event])
     assert status == 200
     line_sender = pseudonym_of(line_user)
     fake_line.wait_for(lambda calls: any(c.reply_token for c in calls), timeout=60)

@@ -23,12 +23,12 @@ class Chat:
         self.first_latency = 0.0   # seconds from the last send to the first bot message
 
     # -- navigation --------------------------------------------------------------
-    def load(self) -> "Chat":
+    def load(self) -> Chat:
         self.page.goto(self.url)
         self.page.locator(".dc-launcher").wait_for(state="visible")
         return self
 
-    def open(self) -> "Chat":
+    def open(self) -> Chat:
         self.page.locator(".dc-launcher").click()
         self.page.locator(".dc-panel").wait_for(state="visible")
         return self

@@ -1,64 +1,22 @@
-"""Fixtures for the web chat tests: Debian's Chromium driven by Playwright, and a real
-Stack (action server, Rasa, web service) on free loopback ports.
-
-Chromium comes from Debian (`/usr/bin/chromium`), installed here with apt-get when
-missing, together with a Japanese font so that the screenshots are readable. Playwright
-only drives it (`executable_path`); its own browser download is never used.
+"""Fixtures for the web chat tests: Debian's Chromium (tests/support/browser.py, the
+``chromium_path`` fixture) driven by Playwright, and a real Stack (action server, Rasa, web
+service) on free loopback ports.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.stack import start_stack, wait_http_ok
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
-CHROMIUM = "/usr/bin/chromium"
-# The flags a root session on this machine needs; Playwright adds --headless and its own
-# fresh --user-data-dir (a new temporary profile for every launch).
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
-]
-
-
-def _has_japanese_font() -> bool:
-    try:
-        out = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(out.strip())
-
-
-def _apt_install(packages: list[str]) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", *packages]):
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(cmd)} failed ({result.returncode}): {result.stderr.strip()[-500:]}")
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    missing = []
-    if not os.access(CHROMIUM, os.X_OK):
-        missing.append("chromium")
-    if not _has_japanese_font():
-        missing.append("fonts-ipafont-gothic")
-    if missing:
-        if shutil.which("apt-get") is None:
-            pytest.fail(f"{', '.join(missing)} missing and apt-get is not available")
-        _apt_install(missing)
-    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} still missing after apt-get install chromium"
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")  # closed before other modules' asyncio tests run
@@ -78,20 +36,6 @@ def artifacts() -> Path:
 
 
 # -- the product -------------------------------------------------------------------
-def wait_http_ok(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{url} did not answer 200 within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
 class WebStack:
     """A started Stack with the web service, plus what the tests need to poke at it."""
 
@@ -131,21 +75,10 @@ class WebStack:
 
 @pytest.fixture(scope="session")
 def web_stack(trained_model, tmp_path_factory):
-    from runner.stack import Stack, free_port
-
     if not (ROOT / "web" / "node_modules" / "socket.io-client").exists():
         pytest.fail("web/node_modules is missing: run `make install` (npm ci --prefix web)")
-    var_dir = tmp_path_factory.mktemp("web-var")
-    stack = Stack(
-        trained_model,
-        ports={"rasa": free_port(), "actions": free_port(), "web": free_port(), "console": 0},
-        var_dir=var_dir, env={"DATABASE_URL": "", "REDIS_URL": ""},
-    )
-    stack.start()
-    try:
+    with start_stack(trained_model, tmp_path_factory.mktemp("web-var"), web=True) as stack:
         yield WebStack(stack)
-    finally:
-        stack.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-
 async def _connected(channel):
     async def on_new_message(_):
         return None

@@ -11,8 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from aiohttp import WSMsgType, web
-from aiohttp import test_utils
+from aiohttp import WSMsgType, test_utils, web
 
 from web.__main__ import SOCKET_IO_CLIENT, make_app
 
@@ -158,7 +157,7 @@ def test_command_line_runs_and_answers_healthz():
     proc = subprocess.Popen([sys.executable, "-m", "web", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        from tests.web.conftest import wait_http_ok
+        from tests.support.stack import wait_http_ok
 
         wait_http_ok(f"http://127.0.0.1:{port}/healthz", timeout=20)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:

@@ -192,7 +192,7 @@ class FakeLine:
             return 400, {"message": "The request body has 1 error(s)"}
         errors = limit_errors(body.get("messages"))
         if errors:
-            return 400, {"message": "The request body has %d error(s)" % len(errors),
+            return 400, {"message": f"The request body has {len(errors)} error(s)",
                          "details": [{"message": e} for e in errors]}
         if path == REPLY:
             token = body.get("replyToken") or ""
@@ -213,7 +213,7 @@ class FakeLine:
                 self._accepted_retry_keys.add(key)
         return 200, {"sentMessages": [{"id": str(i)} for i, _ in enumerate(body["messages"])]}
 
-    def start(self) -> "FakeLine":
+    def start(self) -> FakeLine:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -245,7 +245,7 @@ class FakeLine:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
-    def __enter__(self) -> "FakeLine":
+    def __enter__(self) -> FakeLine:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
