@@ -7,7 +7,7 @@ and nowhere else: not into slots, and the tracker store redacts it from the tran
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -93,11 +93,11 @@ def discard_draft(tracker: Tracker) -> None:
 class ActionBookingStart(Action):
     """request_booking, or a 相談を予約する button: ask the booking questions."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_booking_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         try:
             ctx = context_of(tracker, with_draft=False)
             reply = perform(tracker, booking_flow.start(state_of(tracker), ctx), ctx)
@@ -111,11 +111,11 @@ class ActionBookingStart(Action):
 class ActionBookingWithdraw(Action):
     """The visitor withdraws: delete their requests and any draft, contact data included."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_booking_withdraw"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         try:
             store = _store()
             count = store.withdraw(store.database(), tracker.sender_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, Restarted, SlotSet
@@ -25,11 +25,11 @@ FLOW_FOR_INTENT = {
 class ActionStartFlow(Action):
     """request_diagnosis, ask_overpayment, request_recalculation, ask_settlement_refused."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_start_flow"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         intent, text, entities, _ = message_of(tracker)
         flow = FLOW_FOR_INTENT.get(intent, "diagnosis")
         state = state_of(tracker)
@@ -42,11 +42,11 @@ class ActionStartFlow(Action):
 class ActionFlowStep(Action):
     """An answer to the pending question, a correction, わからない, or an unclear message."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_flow_step"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         intent, text, entities, ranking = message_of(tracker)
         state = state_of(tracker)
         if state.flow == "booking":
@@ -56,11 +56,11 @@ class ActionFlowStep(Action):
 
 
 class ActionStopFlow(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_stop_flow"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         state = state_of(tracker)
         if state.flow == "booking":  # 「やめる」: the draft and its contact data are deleted
             return run_cancel(dispatcher, tracker, state)
@@ -70,11 +70,11 @@ class ActionStopFlow(Action):
 class ActionStartOver(Action):
     """Forget this conversation's answers and begin again (the transcript stays for staff)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_start_over"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         discard_draft(tracker)   # a half-filled booking goes with the answers
         send_messages(dispatcher, topic_messages(knowledge.topic("start_over")))
         # keep the safety flags staff filter on
@@ -86,11 +86,11 @@ class ActionStartOver(Action):
 class ActionDistress(Action):
     """Thoughts of death or self-harm: the caring reply with hotlines first, flag for staff."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_distress"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         send_messages(dispatcher, topic_messages(knowledge.topic("express_distress")))
         return [SlotSet("distress_flag", True), SlotSet("handoff_requested", True)]
 
@@ -98,11 +98,11 @@ class ActionDistress(Action):
 class ActionHandoff(Action):
     """The visitor wants a person: say how staff follow up, flag the conversation."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         state = state_of(tracker)
         intent, text, entities, _ = message_of(tracker)
         if booking_flow.captures(state, intent, text):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,11 +21,11 @@ class ActionAnswerTopic(Action):
     """Answers the latest message's intent with the office's prepared text; when a guided
     flow was interrupted by the question, asks its pending question again after."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_topic"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+                  domain: Dict[str, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "fallback"
         state = state_of(tracker)
         text = tracker.latest_message.get("text") or ""

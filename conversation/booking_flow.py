@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional
 from booking.office_hours import office_hours, parse_time
 from conversation.model import Button, Message, Reply, State
 from debt_rules import knowledge
-from debt_rules.diagnose import texts, yen
+from debt_rules.texts import texts, yen
 from privacy.pii import CLEAR_ANSWER_ONLY, NEVER_CAPTURED, parse_email, parse_name, parse_phone
 
 STEPS = ("booking_method", "booking_phone", "booking_email", "booking_time", "booking_name",

@@ -21,8 +21,9 @@ from conversation.interpret import interpret, refusal_case
 from conversation.model import FLOWS, Button, Message, Reply, State  # noqa: F401  (re-exported)
 from debt_rules import build_profile, diagnose, knowledge, next_question, parse_history_csv, recalculate
 from debt_rules.diagnose import texts as _assessment_texts
-from debt_rules.diagnose import yen
 from debt_rules.errors import InputError
+from debt_rules.texts import yen
+
 
 def _label(kind: str, key: str) -> str:
     return _assessment_texts()["labels"][kind].get(key, key)

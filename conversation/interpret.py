@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 from debt_rules import coerce_fact
-from debt_rules.errors import InputError
 
 # keyword -> value, for facts people answer in words
 _CAUSE = [

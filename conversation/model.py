@@ -35,7 +35,7 @@ class State:
     distress: bool = False                                  # the visitor showed distress earlier
 
     @classmethod
-    def from_slots(cls, flow, asking, facts, skipped, booking=None, asked=None, distress=False) -> "State":
+    def from_slots(cls, flow, asking, facts, skipped, booking=None, asked=None, distress=False) -> State:
         return cls(flow if flow in FLOWS else None, asking, dict(facts or {}), list(skipped or []),
                    dict(booking or {}), {str(k): int(v) for k, v in dict(asked or {}).items()}, bool(distress))
 

@@ -16,11 +16,11 @@ Topic knowledge is the sub-package :mod:`debt_rules.knowledge`; the guided conve
 are the package :mod:`conversation`, which uses this one (never the other way round).
 """
 
+from debt_rules.diagnose import diagnose
 from debt_rules.errors import InputError
 from debt_rules.facts import FACT_FIELDS, build_profile, coerce_fact
-from debt_rules.diagnose import diagnose
-from debt_rules.recalc import parse_history_csv, recalculate
 from debt_rules.questions import Question, next_question
+from debt_rules.recalc import parse_history_csv, recalculate
 
 __all__ = ["InputError", "diagnose", "recalculate", "parse_history_csv", "FACT_FIELDS",
            "build_profile", "next_question", "coerce_fact", "Question"]

@@ -54,11 +54,19 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import (Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence,
-                    Tuple, TypedDict)
+from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Tuple, TypedDict
 
-from debt_rules.errors import (InputError, check_amount, check_bool, check_count, check_enum,
-                               check_known_keys, check_mapping, check_percent, check_year)
+from debt_rules.errors import (
+    InputError,
+    check_amount,
+    check_bool,
+    check_count,
+    check_enum,
+    check_known_keys,
+    check_mapping,
+    check_percent,
+    check_year,
+)
 from debt_rules.facts import CAUSES, EXCLUDED_TYPES, LENDER_TYPES, OVERPAYMENT_TYPES
 from debt_rules.knowledge import documents_for, refusal_risk_text
 from debt_rules.texts import texts, yen  # both also re-exported for callers

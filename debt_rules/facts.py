@@ -14,8 +14,8 @@ import math
 import unicodedata
 from typing import Any, Dict, List, Optional, Sequence
 
-from debt_rules.texts import texts
 from debt_rules.errors import MAX_AMOUNT, InputError, is_int
+from debt_rules.texts import texts
 
 __all__ = ["FACT_FIELDS", "LENDER_TYPES", "EXCLUDED_TYPES", "OVERPAYMENT_TYPES", "CAUSES",
            "coerce_fact", "build_profile"]

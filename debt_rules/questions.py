@@ -35,15 +35,15 @@ with ``{"title": "わからない", "value": None}``. Titles are at most 20 char
 
 from __future__ import annotations
 
-import datetime as _dt
 import dataclasses
+import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
-from debt_rules.errors import InputError
-from debt_rules.texts import texts
 from debt_rules.diagnose import _legal_aid, diagnose
+from debt_rules.errors import InputError
 from debt_rules.facts import FACT_FIELDS, OVERPAYMENT_TYPES, build_profile, coerce_fact
+from debt_rules.texts import texts
 
 __all__ = ["Question", "next_question", "DIAGNOSIS_FOLLOW_UPS", "OVERPAYMENT_QUESTIONS", "PURPOSES"]
 

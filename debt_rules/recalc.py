@@ -40,8 +40,7 @@ import unicodedata
 from fractions import Fraction
 from typing import Any, Dict, List, Optional
 
-from debt_rules.errors import (InputError, MAX_AMOUNT, check_date, check_known_keys,
-                               check_mapping, check_percent, is_int)
+from debt_rules.errors import MAX_AMOUNT, InputError, check_date, check_known_keys, check_mapping, check_percent, is_int
 
 __all__ = ["recalculate", "parse_history_csv", "CAPS"]
 

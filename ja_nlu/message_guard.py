@@ -23,7 +23,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -110,16 +110,16 @@ class MessageGuard(GraphComponent):
     """Forces express_distress, other_language or emoji_only where data/message_guard.yml says."""
 
     @staticmethod
-    def supported_languages() -> List[Text]:
+    def supported_languages() -> List[str]:
         return ["ja"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "MessageGuard":
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> MessageGuard:
         return cls()
 
     def __init__(self) -> None:

@@ -30,8 +30,19 @@ from typing import Optional
 from urllib.parse import urlparse
 
 import yaml
-from flask import (Flask, Response, abort, flash, g, redirect, render_template, request, session,
-                   stream_with_context, url_for)
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 

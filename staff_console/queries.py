@@ -13,8 +13,21 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 
 from staff_console import search
-from staff_console.db import (Database, attention, audit, conversation_intents, conversations, corrections, daily,
-                              daily_intents, jst_day, marks, notes, search_text, tags)
+from staff_console.db import (
+    Database,
+    attention,
+    audit,
+    conversation_intents,
+    conversations,
+    corrections,
+    daily,
+    daily_intents,
+    jst_day,
+    marks,
+    notes,
+    search_text,
+    tags,
+)
 from staff_console.labels import JST
 
 PAGE_SIZE = 50
@@ -42,7 +55,7 @@ class Filters:
     errors: List[str] = field(default_factory=list)
 
     @classmethod
-    def from_args(cls, args) -> "Filters":
+    def from_args(cls, args) -> Filters:
         f = cls()
         for fl in fields(cls):
             if fl.name == "errors":

@@ -30,8 +30,17 @@ from typing import Any, Dict, List, Optional, Tuple
 import sqlalchemy as sa
 
 from staff_console import search
-from staff_console.db import (Database, attention, conversation_intents, conversations, daily, daily_intents, jst_day,
-                              search_text, state)
+from staff_console.db import (
+    Database,
+    attention,
+    conversation_intents,
+    conversations,
+    daily,
+    daily_intents,
+    jst_day,
+    search_text,
+    state,
+)
 
 log = logging.getLogger("staff_console.summary")
 
@@ -98,7 +107,7 @@ class Summary:
     old_contribution: Optional[Tuple] = None
 
     @classmethod
-    def from_row(cls, row, text: Optional[str]) -> "Summary":
+    def from_row(cls, row, text: Optional[str]) -> Summary:
         s = cls(
             sender_id=row.sender_id, id=row.id, channel=row.channel, started_at=row.started_at,
             last_at=row.last_at, turns=row.turns, bot_turns=row.bot_turns,

@@ -108,7 +108,7 @@ class _Knowledge:
         self.version = version
         self.topics: Dict[str, Dict[str, Any]] = data["topics"]
         # per intent, its by_keyword variants in file order, each with its compiled `when`
-        self.keywords: Dict[str, List[Tuple[List["re.Pattern[str]"], Dict[str, Any]]]] = {
+        self.keywords: Dict[str, List[Tuple[List[re.Pattern[str]], Dict[str, Any]]]] = {
             intent: [([re.compile(w, re.IGNORECASE) for w in v["when"]], v) for v in entry["by_keyword"]]
             for intent, entry in self.topics.items() if entry.get("by_keyword")}
 

@@ -7,8 +7,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.flows import (ActionDistress, ActionFlowStep, ActionHandoff, ActionStartFlow,
-                           ActionStartOver, ActionStopFlow)
+from actions.flows import (
+    ActionDistress,
+    ActionFlowStep,
+    ActionHandoff,
+    ActionStartFlow,
+    ActionStartOver,
+    ActionStopFlow,
+)
 from actions.topics import ActionAnswerTopic
 
 HOTLINES = ("0570-783-556", "0120-279-338", "0570-064-556")

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from booking.office_hours import parse_time
-
 
 # ---- preferred times from the office hours -------------------------------------------------
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from booking.office_hours import parse_time
 from conversation import booking_flow as booking
 from conversation.booking_flow import CONSENT_TEXT, Context, captures
 from conversation.model import State
-from booking.office_hours import parse_time
-from privacy.pii import is_private_answer, mask_contacts, parse_phone
-
+from privacy.pii import is_private_answer
 
 # ---- the booking questions ------------------------------------------------------------------
 

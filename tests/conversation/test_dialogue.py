@@ -3,8 +3,8 @@
 
 from datetime import date
 
-from debt_rules import build_profile, diagnose, next_question
 from conversation.dialogue import State, history_from_text, pending_question, start, step, stop, yen
+from debt_rules import build_profile, diagnose, next_question
 
 TODAY = date(2026, 11, 23)
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from debt_rules import InputError
 from conversation.interpret import interpret, refusal_case
+from debt_rules import InputError
 
 
 def ent(entity, value, text, start=None):

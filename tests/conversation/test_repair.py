@@ -4,8 +4,8 @@ recorded can be reviewed, and the turns after distress stay warm."""
 
 from datetime import date
 
-from conversation.dialogue import State, clarify, start, step
 from conversation import repair
+from conversation.dialogue import State, clarify, start, step
 
 TODAY = date(2026, 11, 23)
 

@@ -23,8 +23,15 @@ from pathlib import Path
 from typing import List, Optional
 
 from tests.conversations.client import RestBot
-from tests.conversations.runner import (HERE, ConversationResult, SuiteError, load_all,
-                                         report_markdown, run_conversation, summarize)
+from tests.conversations.runner import (
+    HERE,
+    ConversationResult,
+    SuiteError,
+    load_all,
+    report_markdown,
+    run_conversation,
+    summarize,
+)
 
 ROOT = HERE.parent.parent
 DEFAULT_REPORT = ROOT / "reports" / "conversations" / "latest.md"

@@ -87,7 +87,7 @@ class Conversation:
     source: str = ""
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any], source: str = "") -> "Conversation":
+    def from_dict(cls, d: Dict[str, Any], source: str = "") -> Conversation:
         return cls(id=d["id"], persona=d["persona"], turns=list(d["turns"]),
                    checks=tuple(d.get("checks", DEFAULT_CHECKS)), final=d.get("final") or {},
                    xfail=d.get("xfail"), source=source)
@@ -377,7 +377,7 @@ def _until_met(until: Dict[str, Any], messages: List[Dict[str, Any]]) -> bool:
     return any(contains(text, w) for w in until["reply_has_any"])
 
 
-def _read_slots(slots: Slots, sender: str, result: "ConversationResult", turn: Optional[int],
+def _read_slots(slots: Slots, sender: str, result: ConversationResult, turn: Optional[int],
                 user: str) -> Optional[Dict[str, Any]]:
     try:
         return slots(sender)

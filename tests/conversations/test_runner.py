@@ -3,17 +3,25 @@ above all, CAN fail; the schema rejects malformed files; the suite's own files l
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 import yaml
 
 from debt_rules.facts import FACT_FIELDS
-from tests.conversations.runner import (HERE, Conversation, SuiteError, load_all, load_file,
-                                         load_schema, question_sentences, report_markdown,
-                                         run_conversation, summarize, validate)
+from tests.conversations.runner import (
+    HERE,
+    Conversation,
+    SuiteError,
+    load_all,
+    load_file,
+    load_schema,
+    question_sentences,
+    report_markdown,
+    run_conversation,
+    summarize,
+    validate,
+)
 
 ROOT = HERE.parent.parent
 

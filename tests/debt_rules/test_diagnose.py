@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from debt_rules import InputError, diagnose
-from debt_rules import knowledge
+from debt_rules import InputError, diagnose, knowledge
 from debt_rules.diagnose import legal_aid_limits, minimum_repayment
 
 TODAY = dt.date(2025, 6, 1)

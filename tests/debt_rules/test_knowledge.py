@@ -569,8 +569,8 @@ def test_keyword_precedence_case_then_keyword_then_procedure(keyword_knowledge):
 
 
 async def test_the_topic_action_passes_the_visitors_text(keyword_knowledge):
-    from tests.actions.test_actions import run, tracker
     from actions.topics import ActionAnswerTopic
+    from tests.actions.test_actions import run, tracker
     msgs, _ = await run(ActionAnswerTopic(), tracker("ask_property_impact", "マイカーは手放すことになりますか"))
     assert msgs[0]["text"] == "車の扱いは、手続きとローンの有無で変わります（テスト用の文です）。"
     msgs, _ = await run(ActionAnswerTopic(), tracker("ask_property_impact", "財産はどうなりますか"))

@@ -7,8 +7,7 @@ import datetime as dt
 
 import pytest
 
-from debt_rules import build_profile, diagnose
-from debt_rules import knowledge
+from debt_rules import build_profile, diagnose, knowledge
 
 TODAY = dt.date(2025, 6, 1)
 

@@ -165,7 +165,7 @@ def test_detail_shows_consent_and_assessment_summary(booked, console):
                        "至急の内容": URGENT_NOTE, "要配慮（つらさ）": "なし", "担当者希望": "なし",
                        "法テラスの援助": "対象となる見込み"}
     assert "佐藤花子" in html and "taro.yamada@example.com" in html and "平日 10時〜12時" in html
-    assert f'href="/conversations/urgent"' in html
+    assert 'href="/conversations/urgent"' in html
     # a request made before any diagnosis says so
     line = client.get(f"/bookings/{booked['line']['ref']}").get_data(as_text=True)
     assert "推奨された手続き</th><td class=\"pre\">未診断" in line and "借金の合計</th><td class=\"pre\">—" in line
