@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from debt_rules import coerce_fact
-from debt_rules.errors import InputError
 
 # keyword -> value, for facts people answer in words
 _CAUSE = [
@@ -223,7 +222,7 @@ def _classify(text: str, masked: str, e: Dict[str, Any], prev_end: int, next_sta
     """(fact, lender type) an amount entity answers; fact None when it is a living cost
     or a value the visitor took back. Fact "debt_item" is one lender's balance."""
     start = e.get("start") or 0
-    end = e.get("end") if e.get("end") is not None else start
+    end: int = e["end"] if e.get("end") is not None else start
     value = int(e["value"])
     lo = max(_start_of(text, start), prev_end)
     before = text[lo:start]
@@ -237,7 +236,7 @@ def _classify(text: str, masked: str, e: Dict[str, Any], prev_end: int, next_sta
     if any(name == "annual_income" for _, _, name in hints):
         return "annual_income", None          # 年収 is never monthly, whatever is nearer
     if hints:
-        s0, e0, label = max(hints, key=lambda h: (h[1], h[1] - h[0]))
+        label = max(hints, key=lambda h: (h[1], h[1] - h[0]))[2]
     if _TAKE_HOME_AFTER.search(after):
         return "monthly_take_home", None
     if label in (None, "monthly_repayment", "monthly_capacity") and _ABILITY_AFTER.search(after) \
@@ -314,7 +313,7 @@ def interpret(
     ents = list(entities or [])
     by_type: Dict[str, List[Dict[str, Any]]] = {}
     for e in ents:
-        by_type.setdefault(e.get("entity"), []).append(e)
+        by_type.setdefault(str(e.get("entity")), []).append(e)
 
     # 1. buttons: /inform{"answer_field": "...", "answer_value": "..."}
     field_from_button = (by_type.get("answer_field") or [{}])[0].get("value")
@@ -356,7 +355,7 @@ def interpret(
         nxt = amounts[k + 1].get("start") if k + 1 < len(amounts) else None
         name, lender = _classify(text, masked, e, prev_end, len(text) if nxt is None else nxt,
                                  lenders, pending, known)
-        prev_end = e.get("end") if e.get("end") is not None else (e.get("start") or 0)
+        prev_end = int(e["end"] if e.get("end") is not None else (e.get("start") or 0))
         value = int(e["value"])
         if name is None:
             continue

@@ -2,8 +2,9 @@
 
 import pytest
 
-from debt_rules import InputError
+from debt_rules import InputError, build_profile
 from conversation.interpret import interpret, refusal_case
+from tests.conversation.test_interpret_table import read
 
 
 def ent(entity, value, text, start=None):
@@ -128,8 +129,6 @@ def test_living_costs_are_not_taken_as_debt_or_capacity(text, surface):
 
 
 # ---- misreadings seen with real visitors; entities from the pipeline's own extractors
-from debt_rules import build_profile  # noqa: E402
-from tests.conversation.test_interpret_table import read  # noqa: E402
 
 
 @pytest.mark.parametrize("pending, text, expected, absent", [

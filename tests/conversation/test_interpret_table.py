@@ -21,7 +21,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from conversation.interpret import interpret
-from debt_rules import build_profile, coerce_fact
+from debt_rules import InputError, build_profile, coerce_fact
 from ja_nlu import analyzers
 from ja_nlu.numbers import find_numbers
 
@@ -597,7 +597,7 @@ def test_the_new_facts_are_checked():
     assert coerce_fact("debts", [{"lender_type": "consumer_finance", "balance": "500000"}]) == [
         {"lender_type": "consumer_finance", "balance": 500_000}]
     for bad in ([{"lender_type": "x", "balance": 1}], [{"lender_type": "tax", "balance": -1}], "300万", [3]):
-        with pytest.raises(Exception):
+        with pytest.raises(InputError):
             coerce_fact("debts", bad)
     assert coerce_fact("annual_income", 4_500_000) == 4_500_000
     assert coerce_fact("monthly_repayment", "90000") == 90_000
