@@ -66,7 +66,7 @@ _HINTS = [
     (r"返済|支払|(?<!未)払い|払って|返して|引き落と|ローン代", "monthly_repayment"),
     (r"貯金|預金|貯蓄|財産|資産|保険|解約|返戻金|価値|売ったら|売れば|売ると|査定|株|積立|車|現金|へそくり", "assets_value"),
     (r"合計|総額|全部で|全部|トータル|計|合わせて|あわせて", "total"),
-    (r"借金|借入|借り入れ|借りて|借りた|債務|残高|残り|滞納|未払い|未納|ローン|負債", "debt"),
+    (r"借金|借入|借り入れ|借りて|借りた|債務|残高|滞納|未払い|未納|ローン|負債", "debt"),
     (r"家賃|生活費|食費|光熱費|水道代|電気代|ガス代|携帯代|通信費|学費|保育料|管理費|仕送り", "expense"),
 ]
 _HINT_RE = [(re.compile(p), name) for p, name in _HINTS]
@@ -86,6 +86,8 @@ _NONE_AFTER = re.compile(r"^\s*(?:円)?\s*も[^、。]*(?:ない|ません)")
 _ABILITY_NEGATED = re.compile(r"(?:返せ|払え|出せ|回せ|返済でき)(?:ない|ません)")
 # an amount right after these is a living cost, not a fact the diagnosis asks for
 _EXPENSE_BEFORE = r"(?:家賃|生活費|食費|光熱費|水道代|電気代|ガス代|携帯代|通信費|養育費|学費|保育料|管理費)(?:は|が|で)?\s*(?:月|毎月|月々)?\s*$"
+# an amount said on top of one said before: 「借金は300万、あと親に50万」
+_MORE = r"あと|ほかに|他に|それと|それから|プラス|別に"
 # a lender named only to set it aside: 「住宅ローン以外だと300万」
 _EXCEPT_AFTER = re.compile(r"^\s*(?:以外|を除いて|を除くと|除いて|抜きで|は別で)")
 _PAID_OFF_AFTER = re.compile(r"完済|払い終わ|返し終わ|返済し終わ")
@@ -252,10 +254,13 @@ def _classify(text: str, masked: str, e: Dict[str, Any], prev_end: int, next_sta
         return None, None
     if label in ("monthly_take_home", "monthly_capacity", "monthly_repayment", "assets_value"):
         return label, None
-    if label == "total":
-        return "debt_total", None
     in_window = [x for x in lenders if x.get("start") is not None and lo <= x["start"] and x["end"] <= start
                  and not x["aside"]]
+    if in_window and all(x["value"] in NOT_IN_TOTAL for x in in_window) \
+            and (label == "total" or (label in ("debt", "lender") and len(in_window) > 1)):
+        return None, None                     # 「税金と国保の滞納が合わせて50万」: not in the total
+    if label == "total":
+        return "debt_total", None
     if label in ("lender", "debt"):
         if len(in_window) == 1:
             lender = in_window[0]
@@ -363,7 +368,11 @@ def interpret(
             items.append({"lender_type": lender, "balance": coerce_fact("debt_total", value)})
             groups.append(name == "debt_group")
         elif name == "debt_total":
-            stated_total = coerce_fact("debt_total", value)
+            lo = _start_of(text, e.get("start") or 0)
+            if stated_total is not None and re.search(_MORE, text[lo:e.get("start") or 0]):
+                stated_total += coerce_fact("debt_total", value)   # 「300万、あと親に50万」
+            else:
+                stated_total = coerce_fact("debt_total", value)
         elif name == "assets_value":
             assets.append(coerce_fact("assets_value", value))
         else:
@@ -418,7 +427,8 @@ def interpret(
             result.updates["assets_value"] = 0
     if "household_size" not in result.updates and re.search(r"ひとり暮らし|一人暮らし|独り暮らし|単身", text):
         result.updates["household_size"] = 1
-    elif "household_size" in result.updates and re.search(r"夫婦|妻と|夫と", text) and re.search(r"子", text):
+    elif "household_size" in result.updates and re.search(r"夫婦|妻と|夫と", text) and re.search(r"子", text) \
+            and not re.search(r"人家族|人世帯|人で暮ら", text):
         result.updates["household_size"] += 2   # 「夫婦と子ども2人」: the count was the children
 
     # 3. yes / no to a yes-no question

@@ -222,3 +222,15 @@ def test_build_profile_without_debts_is_unchanged():
     profile = build_profile({"debt_total": 500_000, "lender_types": ["consumer_finance"],
                              "debts": [{"lender_type": "consumer_finance", "balance": 900_000}]})
     assert profile["debts"] == [{"lender_type": "consumer_finance", "balance": 500_000}]
+
+
+@pytest.mark.parametrize("pending, text, expected", [
+    ("debt_total", "借金は300万円くらいです、あと親に50万", {"debt_total": 3_500_000}),
+    ("monthly_capacity", "給料20万、家賃6万、生活費8万なので残り6万", {"monthly_capacity": 60_000}),
+    ("debt_total", "税金と国保の滞納が合わせて50万", {"debt_total": None}),
+    ("debt_total", "税金の滞納が合計80万", {"debt_total": None}),
+    ("household_size", "妻と子供1人の3人家族", {"household_size": 3}),
+])
+def test_found_after_the_table(pending, text, expected):
+    got = read(pending, text)
+    assert {k: got.get(k) for k in expected} == expected, got
