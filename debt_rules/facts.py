@@ -50,6 +50,11 @@ FACT_FIELDS: Dict[str, str] = {
     "start_year": "year",
     "completed_year": "year",
     "rate_percent": "percent",
+    # informational: never the capacity, the take-home pay or a debt
+    "annual_income": "amount",       # 年収 (yearly, gross or net as said)
+    "monthly_repayment": "amount",   # what they repay per month now (not what they can)
+    # debts named one by one: [{"lender_type": ..., "balance": yen}], in the order said
+    "debts": "debt_list",
 }
 
 # Facts copied to the profile field of the same name.
@@ -135,6 +140,8 @@ def coerce_fact(field: str, value: Any) -> Any:
             if v not in out:
                 out.append(v)
         return out
+    if kind == "debt_list":
+        return _debt_list(field, value)
     if kind == "year":
         n = _to_int(value)
         this_year = _dt.date.today().year
@@ -158,6 +165,21 @@ def coerce_fact(field: str, value: Any) -> Any:
     if not 0 <= x <= RATE_MAX:
         raise InputError(field, f"金利は年0％から{RATE_MAX}％までで教えてください。")
     return float(x)
+
+
+def _debt_list(field: str, value: Any) -> List[Dict[str, Any]]:
+    """``debts``: a list of {lender_type, balance}; the type checked like
+    ``lender_types``, the balance like an amount."""
+    if not isinstance(value, (list, tuple)):
+        raise InputError(field, "借入先ごとの残高の一覧が読めませんでした。")
+    out: List[Dict[str, Any]] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"lender_type", "balance"} or "balance" not in item:
+            raise InputError(field, "借入先ごとの残高の一覧が読めませんでした。")
+        lender = _enum_value(item.get("lender_type", "other"), LENDER_TYPES, "lender_type", field,
+                             "借入先の種類")
+        out.append({"lender_type": lender, "balance": coerce_fact("debt_total", item["balance"])})
+    return out
 
 
 def _to_int(value: Any) -> Optional[int]:
@@ -196,6 +218,14 @@ def build_profile(facts: Dict[str, Any]) -> Dict[str, Any]:
       ``repaid_in_full`` is false (still owed) or when it is earlier than ``start_year``
       (contradictory answers; :func:`next_question` asks it again first).
 
+    When ``debts`` (amounts said lender by lender) is known, each becomes a Debt with its
+    own type and balance (excluded types keep their balance: diagnose reports it apart).
+    Lender types without an amount of their own share what ``debt_total`` leaves over
+    (evenly, as above; an ``other`` debt when no such type is left); when ``debt_total``
+    is smaller than the itemised relief-able balances, the debts are built as if
+    ``debts`` were absent, so the profile always agrees with ``debt_total``.
+    ``annual_income`` and ``monthly_repayment`` are not in the profile.
+
     The other facts are copied to the profile fields of the same name.
     """
     if not isinstance(facts, dict):
@@ -219,6 +249,11 @@ def build_profile(facts: Dict[str, Any]) -> Dict[str, Any]:
 
     types = list(f.get("lender_types") or [])
     total = f.get("debt_total")
+    if f.get("debts"):
+        itemised = _itemised_debts(f["debts"], types, total, shared)
+        if itemised is not None:
+            profile["debts"] = itemised
+            return profile
     relief = [t for t in types if t not in EXCLUDED_TYPES]
     if total is not None and total > 0 and not relief:
         types.append("other")
@@ -242,3 +277,32 @@ def build_profile(facts: Dict[str, Any]) -> Dict[str, Any]:
         debts.append(debt)
     profile["debts"] = debts
     return profile
+
+
+def _itemised_debts(items: List[Dict[str, Any]], types: List[str], total: Optional[int],
+                    shared: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
+    """Profile debts from ``debts``; None when they disagree with ``debt_total``."""
+    itemised = sum(d["balance"] for d in items if d["lender_type"] not in EXCLUDED_TYPES)
+    if total is not None and total < itemised:
+        return None
+    debts = [{**d} for d in items]
+    named = {d["lender_type"] for d in items}
+    rest_types = [t for t in types if t not in named]
+    rest_relief = [t for t in rest_types if t not in EXCLUDED_TYPES]
+    left = None if total is None else total - itemised
+    if left and not rest_relief:
+        rest_types.append("other")
+        rest_relief = ["other"]
+    first = True
+    for t in rest_types:
+        debt: Dict[str, Any] = {"lender_type": t}
+        if t in EXCLUDED_TYPES:
+            debt["balance"] = 0
+        elif left is not None:
+            share, rest = divmod(left, len(rest_relief))
+            debt["balance"] = share + (rest if first else 0)
+            first = False
+        debts.append(debt)
+    for debt in debts:
+        debt.update(shared)
+    return debts

