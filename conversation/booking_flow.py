@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
+from booking.labels import METHOD_LABELS
 from booking.office_hours import office_hours, parse_time
 from conversation.model import Button, Message, Reply, State
 from debt_rules.diagnose import texts, yen
@@ -27,7 +28,6 @@ STEPS = ("booking_method", "booking_phone", "booking_email", "booking_time", "bo
          "booking_consent")
 CONSENT_TEXT = ("ご入力いただいたお名前と連絡先は、このご相談の件で当事務所からご連絡するためだけに使います。"
                 "広告やほかの目的には使わず、第三者にも渡しません。")
-METHOD_LABELS = {"phone": "電話", "email": "メール", "line": "LINE"}
 WITHDRAW_HINT = "お申し込みを取り消したいときは「予約を取り消したい」と送ってください。連絡先をすぐに削除します。"
 
 
