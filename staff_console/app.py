@@ -35,7 +35,8 @@ from flask import (Flask, Response, abort, flash, g, redirect, render_template, 
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from staff_console import auth, bookings, exports, labels, queries, review, transcript
+from booking import store as bookings
+from staff_console import auth, exports, labels, queries, review, transcript
 from staff_console.config import ROOT, Settings, load_settings
 from staff_console.db import Database
 from staff_console.migrate import upgrade
@@ -404,7 +405,7 @@ def create_app(settings: Optional[Settings] = None, db: Optional[Database] = Non
         days = days if days in (7, 30, 90, 365) else 30
         return render_template("dashboard.html", d=queries.dashboard(db, days))
 
-    # -- booking requests (staff_console/bookings.py) ---------------------------------------
+    # -- booking requests (booking/store.py) -------------------------------------------------
     booking_page_size = 50
     booking_gone = ("この予約申込みは見つかりません。訪問者が取り消した可能性があります"
                     "（取り消された申込みは、お名前と連絡先ごと削除されます）。")

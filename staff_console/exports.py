@@ -22,8 +22,9 @@ from typing import Dict, Iterator, List, Optional
 
 import sqlalchemy as sa
 
+from booking.store import bookings
 from staff_console import queries, transcript
-from staff_console.db import Database, bookings, state
+from staff_console.db import Database, state
 from staff_console.labels import JST
 from staff_console.masking import mask_text, mask_value, masked_contact, masked_name, pseudonym
 
