@@ -1,7 +1,9 @@
 """Consultation booking: slots and the stored draft in, conversation.booking_flow call, messages out.
 
-The visitor's contact data goes to the console's booking table (staff_console/bookings.py)
-and nowhere else: not into slots, and the tracker store redacts it from the transcript.
+The visitor's contact data goes to the booking store (booking/store.py) and nowhere else:
+not into slots, and the tracker store redacts it from the transcript. The store opens its
+database on the first booking step, not when rasa-sdk imports this module, and the action
+server never loads the staff console.
 """
 
 from __future__ import annotations
@@ -15,20 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.render import send_messages
 from actions.state import apply, state_of
+from booking import store
 from conversation import booking_flow, dialogue
 
 log = logging.getLogger(__name__)
 
 
-def _store():
-    from staff_console import bookings
-
-    return bookings
-
-
 def context_of(tracker: Tracker, with_draft: bool = True) -> booking_flow.Context:
     """What conversation.booking_flow needs besides the state (the draft is read from the store)."""
-    store = _store()
     db = store.database()
     return booking_flow.Context(
         channel=tracker.get_latest_input_channel(),
@@ -43,7 +39,6 @@ def context_of(tracker: Tracker, with_draft: bool = True) -> booking_flow.Contex
 
 def perform(tracker: Tracker, reply: dialogue.Reply, ctx: booking_flow.Context) -> dialogue.Reply:
     """Carry out the reply's booking operations; a submit adds the confirmation."""
-    store = _store()
     db = store.database()
     for op in reply.booking_ops:
         if op["op"] == "discard":
@@ -84,7 +79,6 @@ def discard_draft(tracker: Tracker) -> None:
     if tracker.get_slot("flow") != "booking":
         return
     try:
-        store = _store()
         store.discard_draft(store.database(), tracker.sender_id)
     except Exception:
         log.exception("discarding the booking draft of %s failed", tracker.sender_id)
@@ -117,7 +111,6 @@ class ActionBookingWithdraw(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[str, Any]) -> List[EventType]:
         try:
-            store = _store()
             count = store.withdraw(store.database(), tracker.sender_id)
         except Exception:
             log.exception("withdrawing the booking of %s failed", tracker.sender_id)

@@ -46,8 +46,9 @@ def __getattr__(name: str) -> Any:
         return _p("booking.consent")
     if name == "WITHDRAW_HINT":
         return _p("booking.withdraw_hint")
-    if name == "METHOD_LABELS":
-        return _method_labels()
+    if name == "METHOD_LABELS":      # the staff-side labels, defined once in booking/labels.py
+        from booking.labels import METHOD_LABELS
+        return METHOD_LABELS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

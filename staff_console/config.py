@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from booking import store as booking_store
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,12 +73,9 @@ class Settings:
 
 
 def database_url_from_env(var_dir: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url:
-        if url.startswith("postgres://"):  # Heroku-style spelling SQLAlchemy refuses
-            url = "postgresql://" + url[len("postgres://"):]
-        return url
-    return f"sqlite:///{(var_dir / 'rasa.db').resolve()}"
+    """DATABASE_URL, or SQLite ``$VAR_DIR/rasa.db``: the booking store's rule, so the console
+    and the action server always open the same database."""
+    return booking_store.database_url_from_env(var_dir)
 
 
 def load_secret_key(var_dir: Path) -> str:

@@ -52,6 +52,7 @@ def events_table(schema: Optional[str] = None) -> sa.Table:
 
 
 # -- the console's tables (created by migrations/versions/*; keep in step) ---------------
+# (console_bookings, created by migration 0002, is now booking.store's: booking/store.py)
 users = sa.Table(
     "console_users", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -199,30 +200,6 @@ audit = sa.Table(
     sa.Column("target", sa.String(255)),
     sa.Column("detail", sa.Text),
     sa.Column("ip", sa.String(64)),
-)
-
-bookings = sa.Table(
-    "console_bookings", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("ref", sa.String(16), nullable=False, unique=True),   # 受付番号 shown to the visitor
-    sa.Column("sender_id", sa.String(255), nullable=False),
-    sa.Column("channel", sa.String(32)),
-    sa.Column("status", sa.String(16), nullable=False),             # draft|new|contacted|booked|closed
-    sa.Column("contact_method", sa.String(16)),                      # phone|email|line
-    sa.Column("phone", sa.String(32)),
-    sa.Column("email", sa.String(254)),
-    sa.Column("name", sa.String(64)),
-    sa.Column("preferred_time", sa.String(200)),
-    sa.Column("consent_text", sa.Text),
-    sa.Column("consented_at", sa.Float),
-    sa.Column("primary_rec", sa.String(64)),
-    sa.Column("debt_total", sa.BigInteger),
-    sa.Column("urgent", sa.Boolean, nullable=False),
-    sa.Column("distress", sa.Boolean, nullable=False),
-    sa.Column("summary", sa.Text),                                   # JSON: assessment summary
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-    sa.Column("status_changed_by", sa.String(64)),
 )
 
 state = sa.Table(

@@ -23,9 +23,10 @@ from typing import Dict, Iterator, List, Optional
 
 import sqlalchemy as sa
 
+from booking.store import bookings
 from privacy.pii import contact_for_export, mask_for_export, mask_value_for_export, name_for_export, pseudonym
 from staff_console import queries, transcript
-from staff_console.db import Database, bookings, state
+from staff_console.db import Database, state
 from staff_console.labels import JST
 
 PSEUDONYM_KEY = "pseudonym_key"

@@ -11,11 +11,11 @@ JST = timezone(timedelta(hours=9), "JST")
 CHANNELS = {"socketio": "ウェブ", "line": "LINE", "rest": "REST"}
 
 # the engine's own labels, so the console and the bot always name a procedure alike
+from booking.labels import METHOD_LABELS as BOOKING_METHODS  # noqa: E402,F401
+from booking.labels import STATUS_LABELS as BOOKING_STATUSES  # noqa: E402,F401
+from booking.labels import STATUSES as BOOKING_STATUS_ORDER  # noqa: E402,F401
 from debt_rules.diagnose import texts as _engine_texts  # noqa: E402
 from debt_rules.diagnose import yen as _engine_yen  # noqa: E402
-from staff_console.bookings import METHOD_LABELS as BOOKING_METHODS  # noqa: E402,F401
-from staff_console.bookings import STATUS_LABELS as BOOKING_STATUSES  # noqa: E402,F401
-from staff_console.bookings import STATUSES as BOOKING_STATUS_ORDER  # noqa: E402,F401
 
 PROCEDURES = dict(_engine_texts()["labels"]["procedure"])
 FITS = {"recommended": "向いている", "possible": "検討できる", "unsuitable": "難しい"}

@@ -272,9 +272,7 @@ def test_conversation_does_not_import_rasa(imports):
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize("package", ["booking", pytest.param("actions", marks=pytest.mark.xfail(
-    strict=True, reason="actions/booking.py still opens the booking table through staff_console.bookings; "
-    "moving the store to booking/store.py is unfinished (issue 14)"))])
+@pytest.mark.parametrize("package", ["booking", "actions"])
 def test_booking_and_actions_do_not_import_the_staff_console(imports, package):
     found = forbidden(imports, package, {"staff_console"})
     assert not found, "\n".join(found)

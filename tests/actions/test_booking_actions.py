@@ -1,5 +1,5 @@
 """The booking actions with Rasa SDK's Tracker and CollectingDispatcher against a real
-SQLite database (the console's tables, migrated): the events they return, the messages
+SQLite database (the booking store's table, booking/store.py): the events they return, the messages
 they send, and what is in the booking table after each step."""
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from conversation.booking_flow import CONSENT_TEXT
 
 @pytest.fixture
 def db_file(tmp_path, monkeypatch):
-    from staff_console import bookings
+    from booking import store
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setattr(bookings, "_db", None)
+    monkeypatch.setattr(store, "_db", None)
     yield tmp_path / "rasa.db"
-    if bookings._db is not None:
-        bookings._db.dispose()
+    if store._db is not None:
+        store._db.dispose()
 
 
 class Visitor:
@@ -153,12 +153,12 @@ async def test_a_second_request_is_not_taken_while_one_is_open(db_file):
 
 
 async def test_database_trouble_is_an_apology_not_a_crash(db_file, monkeypatch):
-    from staff_console import bookings
+    from booking import store
 
     def broken():
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(bookings, "database", broken)
+    monkeypatch.setattr(store, "database", broken)
     v = Visitor()
     msgs, events = await v.run(ActionBookingStart(), "request_booking", "予約したい")
     assert events == [] and "ただいま予約を受け付けられません" in msgs[0]["text"]
@@ -176,3 +176,29 @@ async def test_denwa_de_to_the_method_question_is_the_answer_not_a_handoff(db_fi
     # outside a booking it is still a handoff
     msgs, events = await Visitor(sender="other").run(ActionHandoff(), "request_human", "電話で話したい")
     assert {"event": "slot", "timestamp": None, "name": "handoff_requested", "value": True} in events
+
+
+def test_the_action_server_never_loads_the_staff_console(tmp_path):
+    """rasa-sdk imports every module of the actions package at start: none of them may pull in
+    the console (its settings, secret key or migrations), and none opens the database."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, pkgutil, importlib, actions\n"
+            "names = [m.name for m in pkgutil.iter_modules(actions.__path__)]\n"
+            "for n in names:\n"
+            "    importlib.import_module('actions.' + n)\n"
+            "from booking import store\n"
+            "print(len(names), 'booking' in names, store._db is None,\n"
+            "      sorted(n for n in sys.modules if n.split('.')[0] == 'staff_console'))\n")
+    env = {**os.environ, "PYTHONPATH": str(root), "VAR_DIR": str(tmp_path), "DATABASE_URL": ""}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    count, has_booking, unopened, console = out.stdout.split(maxsplit=3)
+    assert int(count) >= 5 and has_booking == "True" and unopened == "True"
+    assert console.strip() == "[]"
+    assert list(tmp_path.iterdir()) == []     # no database file, no console secret

@@ -3,7 +3,7 @@
 (consent text and time, assessment summary), status changes (CSRF, audit, Japanese errors),
 the conversation one click away, the CSV export with contact data masked, escaping of what
 visitors wrote, and the login every page needs. Requests are written through the store's
-own API (staff_console.bookings.update_draft + submit), as the action server does; one test
+own API (booking.store.update_draft + submit), as the action server does; one test
 drives ``python -m staff_console`` over real HTTP."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from booking import store as bookings
 from conversation.booking_flow import CONSENT_TEXT
-from staff_console import bookings
 from staff_console.db import audit
 from staff_console.labels import jst_seconds
 from tests.staff_console import helpers

@@ -139,7 +139,8 @@ def test_staff_member_in_a_browser(console_server, chromium_path, tmp_path):  # 
 def booking_server(tmp_path, domain):
     """A console with one conversation that ended in a booking request (written through the
     store's own API, as the action server does)."""
-    from staff_console import bookings, migrate
+    from booking import store as bookings
+    from staff_console import migrate
     from staff_console.config import load_settings
     from staff_console.db import Database
 
