@@ -14,7 +14,7 @@ from actions.state import state_of
 from conversation import booking_flow, dialogue
 from debt_rules import knowledge
 
-URGENT_INTENTS = {"ask_lawsuit_seizure"}
+URGENT_INTENTS = {"ask_lawsuit_seizure", "ask_loan_shark", "ask_ignore_demand"}
 
 
 class ActionAnswerTopic(Action):

@@ -81,7 +81,17 @@ def procedure_label(value: Optional[str]) -> str:
 
 
 def intent_label(value: Optional[str]) -> str:
-    return INTENTS.get(value or "", "")
+    """The console's label; intents without one here (the everyday topics) take their
+    topic's title from the knowledge files, so a new topic needs no entry in INTENTS."""
+    label = INTENTS.get(value or "", "")
+    if label or not value:
+        return label
+    from debt_rules import knowledge
+
+    try:
+        return knowledge.topic_title(value) if knowledge.has_topic(value) else ""
+    except knowledge.KnowledgeError:
+        return ""
 
 
 def yen(value) -> str:
