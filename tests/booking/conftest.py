@@ -6,21 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.databases import fresh_postgres_database
-
-
-@pytest.fixture
-def postgres_url(postgres_available):
-    with fresh_postgres_database("booking_test") as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rasa.db'}"
-    return request.getfixturevalue("postgres_url")
-
 
 @pytest.fixture
 def fresh_store(monkeypatch):

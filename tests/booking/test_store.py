@@ -173,7 +173,7 @@ def two_urls(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
         return
-    from tests.staff_console.conftest import fresh_postgres_database
+    from tests.support.databases import fresh_postgres_database
 
     request.getfixturevalue("postgres_available")
     with fresh_postgres_database("booking_a") as a, fresh_postgres_database("booking_b") as b:

@@ -18,23 +18,8 @@ from typing import Dict, Iterable, Optional
 import pytest
 
 from tests.staff_console import helpers
-from tests.support.databases import fresh_postgres_database
 
 SECRET = "test-secret-key-0123456789abcdef"
-
-
-@pytest.fixture
-def postgres_url(postgres_available):
-    """A fresh PostgreSQL database console_test_<random>, dropped after the test."""
-    with fresh_postgres_database("console_test") as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'rasa.db'}"
-    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ import pytest
 
 from tests.support.browser import ensure_chromium
 from tests.support.clients import RestClient
-from tests.support.databases import IN_CI, require_postgres, require_redis
+from tests.support.databases import IN_CI, fresh_postgres_database, require_postgres, require_redis
 from tests.support.stack import start_stack
 
 __all__ = ["IN_CI"]
@@ -69,3 +69,20 @@ def postgres_available() -> bool:
 @pytest.fixture(scope="session")
 def redis_available() -> bool:
     return require_redis()
+
+
+@pytest.fixture
+def postgres_url(request, postgres_available):
+    """A fresh PostgreSQL database <package>_test_<random> (console_test_…, booking_test_…),
+    dropped after the test."""
+    package = request.node.path.parent.name.replace("staff_console", "console")
+    with fresh_postgres_database(f"{package}_test") as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each test once on a temporary SQLite file and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rasa.db'}"
+    return request.getfixturevalue("postgres_url")
