@@ -263,20 +263,25 @@ def build_profile(facts: Dict[str, Any]) -> Dict[str, Any]:
     if not types:  # debt_total == 0 and no lender type
         types = ["other"]
         relief = ["other"]
-    debts = []
-    first_relief = True
+    profile["debts"] = [{**d, **shared} for d in _spread(types, len(relief), total)]
+    return profile
+
+
+def _spread(types: List[str], relief_count: int, amount: Optional[int]) -> List[Dict[str, Any]]:
+    """One debt per lender type: ``amount`` shared evenly among the types relief acts on
+    (the remainder to the first), 0 for the excluded types, no balance when unknown."""
+    debts: List[Dict[str, Any]] = []
+    first = True
     for t in types:
         debt: Dict[str, Any] = {"lender_type": t}
         if t in EXCLUDED_TYPES:
             debt["balance"] = 0
-        elif total is not None:
-            share, rest = divmod(total, len(relief))
-            debt["balance"] = share + (rest if first_relief else 0)
-            first_relief = False
-        debt.update(shared)
+        elif amount is not None:
+            share, rest = divmod(amount, relief_count)
+            debt["balance"] = share + (rest if first else 0)
+            first = False
         debts.append(debt)
-    profile["debts"] = debts
-    return profile
+    return debts
 
 
 def _itemised_debts(items: List[Dict[str, Any]], types: List[str], total: Optional[int],
@@ -293,16 +298,7 @@ def _itemised_debts(items: List[Dict[str, Any]], types: List[str], total: Option
     if left and not rest_relief:
         rest_types.append("other")
         rest_relief = ["other"]
-    first = True
-    for t in rest_types:
-        debt: Dict[str, Any] = {"lender_type": t}
-        if t in EXCLUDED_TYPES:
-            debt["balance"] = 0
-        elif left is not None:
-            share, rest = divmod(left, len(rest_relief))
-            debt["balance"] = share + (rest if first else 0)
-            first = False
-        debts.append(debt)
+    debts += _spread(rest_types, len(rest_relief), left)
     for debt in debts:
         debt.update(shared)
     return debts
